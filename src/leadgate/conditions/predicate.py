@@ -1,0 +1,146 @@
+"""Compile a checked condition tree into a Python predicate: the reference semantics.
+
+A predicate takes a context (a mapping from field names to values; a missing field is absent or None)
+and `as_of`. Semantics, the same on every engine:
+- a test on a missing value is false, except `is missing`;
+- text compares without regard to case; enum values and list items declared with values compare exactly
+  (data is brought to the declared spelling when it is read);
+- `within N days` holds for as_of - N days <= value <= as_of;
+- `any` and `all` over a missing (or empty) list are false.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from leadgate.conditions.tree import And, Condition, Field, Literal, Not, Or, Test
+from leadgate.conditions.types import Kind, ValueType
+
+Context = Mapping[str, Any]
+Predicate = Callable[[Context, datetime], bool]
+_ValueTest = Callable[[Any, tuple[Any, ...], datetime], bool]
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _within(value: datetime, args: tuple[Any, ...], as_of: datetime) -> bool:
+    return as_of - timedelta(days=args[0]) <= value <= as_of
+
+
+_OPS: dict[str, _ValueTest] = {
+    **{op: (lambda f: lambda v, a, _t: f(v, a[0]))(f) for op, f in _COMPARE.items()},
+    "in": lambda v, a, _t: v in a[0],
+    "not in": lambda v, a, _t: v not in a[0],
+    "between": lambda v, a, _t: a[0] <= v <= a[1],
+    "contains": lambda v, a, _t: a[0] in v,
+    "starts with": lambda v, a, _t: v.startswith(a[0]),
+    "ends with": lambda v, a, _t: v.endswith(a[0]),
+    "within days": _within,
+    "is true": lambda v, a, _t: v is True,
+}
+
+
+def compile_predicate(condition: Condition) -> Predicate:
+    if isinstance(condition, And):
+        parts = tuple(compile_predicate(c) for c in condition.items)
+        return lambda ctx, as_of: all(p(ctx, as_of) for p in parts)
+    if isinstance(condition, Or):
+        parts = tuple(compile_predicate(c) for c in condition.items)
+        return lambda ctx, as_of: any(p(ctx, as_of) for p in parts)
+    if isinstance(condition, Not):
+        inner = compile_predicate(condition.item)
+        return lambda ctx, as_of: not inner(ctx, as_of)
+    return _compile_test(condition)
+
+
+def _folds_case(vtype: ValueType) -> bool:
+    """Whether values of this type compare without regard to case."""
+    return vtype.kind is Kind.STRING or (vtype.kind is Kind.LIST and not vtype.values)
+
+
+def _compile_test(test: Test) -> Predicate:
+    name = test.field.name
+    vtype = test.field.type
+    assert vtype is not None, "compile a checked condition"
+    if test.op == "is missing":
+        return lambda ctx, _t: _absent(ctx.get(name))
+    if test.op == "is not missing":
+        return lambda ctx, _t: not _absent(ctx.get(name))
+    fold = _folds_case(vtype)
+    op = _OPS[test.op]
+    if test.quantifier is not None:
+        element = _element_test(op, test, fold)
+        if test.quantifier == "any":
+            return lambda ctx, as_of: bool(v := ctx.get(name)) and any(element(x, as_of) for x in v)
+        return lambda ctx, as_of: bool(v := ctx.get(name)) and all(element(x, as_of) for x in v)
+    if vtype.kind is Kind.LIST:  # `contains` on a list: membership
+        wanted = _lit(test.args[0], fold)
+        if fold:
+            return lambda ctx, _t: bool(v := ctx.get(name)) and any(x.lower() == wanted for x in v)
+        return lambda ctx, _t: bool(v := ctx.get(name)) and wanted in v
+    if any(isinstance(a, Field) for a in test.args):
+        return _compile_field_args(test, op, fold)
+    args = _const_args(test, fold)
+    if fold:
+        return lambda ctx, as_of: (v := ctx.get(name)) is not None and op(v.lower(), args, as_of)
+    return lambda ctx, as_of: (v := ctx.get(name)) is not None and op(v, args, as_of)
+
+
+def _absent(value: Any) -> bool:
+    return value is None or (isinstance(value, list | tuple) and not value)
+
+
+def _lit(arg: Field | Literal, fold: bool) -> Any:
+    assert isinstance(arg, Literal)
+    value = arg.value
+    return value.lower() if fold and isinstance(value, str) else value
+
+
+def _const_args(test: Test, fold: bool) -> tuple[Any, ...]:
+    values = tuple(_lit(a, fold) for a in test.args)
+    if test.op in ("in", "not in"):
+        return (frozenset(values),)
+    return values
+
+
+def _element_test(op: _ValueTest, test: Test, fold: bool) -> Callable[[Any, datetime], bool]:
+    args = _const_args(test, fold)
+    if fold:
+        return lambda x, as_of: op(x.lower(), args, as_of)
+    return lambda x, as_of: op(x, args, as_of)
+
+
+def _compile_field_args(test: Test, op: _ValueTest, fold: bool) -> Predicate:
+    name = test.field.name
+    getters: list[Callable[[Context], Any]] = []
+    for arg in test.args:
+        if isinstance(arg, Field):
+            other = arg.name
+            getters.append(lambda ctx, other=other: ctx.get(other))
+        else:
+            value = _lit(arg, fold)
+            getters.append(lambda _ctx, value=value: value)
+
+    def holds(ctx: Context, as_of: datetime) -> bool:
+        v = ctx.get(name)
+        if v is None:
+            return False
+        args = tuple(g(ctx) for g in getters)
+        if any(a is None for a in args):
+            return False
+        if fold:
+            v = v.lower()
+            args = tuple(a.lower() if isinstance(a, str) else a for a in args)
+        return op(v, args, as_of)
+
+    return holds

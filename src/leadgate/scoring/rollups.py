@@ -1,0 +1,46 @@
+"""Account roll-ups: measures over all of an account's leads, usable in rules as `account.<id>`.
+
+- `contacts`: how many of the account's leads satisfy `where` (all of them when it is absent);
+- `engaged_contacts`: how many of those earned positive engagement points from an event in the last
+  `within_days` days (the latest counted event of a positive rule is within the window);
+- `engagement`: the sum of those leads' engagement.
+A lead counts itself. A lead with no account has no roll-ups (they are missing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from leadgate.definition import Definition
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """What roll-ups need of one lead: its profile context (with persona) and its engagement."""
+
+    context: Mapping[str, Any]
+    engagement: float
+    last_positive_at: float | None  # epoch seconds
+
+
+def compute_rollups(definition: Definition, members: Iterable[Member], as_of: datetime) -> dict[str, float]:
+    people = list(members)
+    now = as_of.timestamp()
+    out: dict[str, float] = {}
+    for rollup in definition.rollups:
+        where = rollup.where
+        chosen = [m for m in people if where is None or where.test(m.context, as_of)]
+        if rollup.measure == "contacts":
+            out[rollup.id] = float(len(chosen))
+        elif rollup.measure == "engaged_contacts":
+            assert rollup.within_days is not None
+            horizon = now - rollup.within_days * 86400.0
+            out[rollup.id] = float(
+                sum(1 for m in chosen if m.last_positive_at is not None and m.last_positive_at >= horizon)
+            )
+        else:
+            out[rollup.id] = float(sum(m.engagement for m in chosen))
+    return out
