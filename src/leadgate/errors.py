@@ -59,7 +59,7 @@ class LeadgateError(Exception):
 class DefinitionError(LeadgateError):
     """A definition file is malformed, mistyped, or refers to something that does not exist."""
 
-    exit_code = 2
+    exit_code = 3
 
 
 class ConditionError(DefinitionError):
@@ -69,10 +69,10 @@ class ConditionError(DefinitionError):
 class DataError(LeadgateError):
     """A data file (leads, accounts, events, answers) has a row that cannot be accepted."""
 
-    exit_code = 3
+    exit_code = 4
 
 
 class UsageError(LeadgateError):
     """The command was called with options that do not fit together."""
 
-    exit_code = 4
+    exit_code = 2
