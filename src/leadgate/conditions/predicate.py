@@ -80,14 +80,25 @@ def _compile_test(test: Test) -> Predicate:
     op = _OPS[test.op]
     if test.quantifier is not None:
         element = _element_test(op, test, fold)
-        if test.quantifier == "any":
-            return lambda ctx, as_of: bool(v := ctx.get(name)) and any(element(x, as_of) for x in v)
-        return lambda ctx, as_of: bool(v := ctx.get(name)) and all(element(x, as_of) for x in v)
+        quantify = any if test.quantifier == "any" else all
+
+        def quantified(ctx: Context, as_of: datetime) -> bool:
+            items = ctx.get(name)
+            if not items:
+                return False
+            return quantify(element(x, as_of) for x in items)
+
+        return quantified
     if vtype.kind is Kind.LIST:  # `contains` on a list: membership
         wanted = _lit(test.args[0], fold)
-        if fold:
-            return lambda ctx, _t: bool(v := ctx.get(name)) and any(x.lower() == wanted for x in v)
-        return lambda ctx, _t: bool(v := ctx.get(name)) and wanted in v
+
+        def has(ctx: Context, _as_of: datetime) -> bool:
+            items = ctx.get(name)
+            if not items:
+                return False
+            return any(x.lower() == wanted for x in items) if fold else wanted in items
+
+        return has
     if any(isinstance(a, Field) for a in test.args):
         return _compile_field_args(test, op, fold)
     args = _const_args(test, fold)
@@ -122,14 +133,7 @@ def _element_test(op: _ValueTest, test: Test, fold: bool) -> Callable[[Any, date
 
 def _compile_field_args(test: Test, op: _ValueTest, fold: bool) -> Predicate:
     name = test.field.name
-    getters: list[Callable[[Context], Any]] = []
-    for arg in test.args:
-        if isinstance(arg, Field):
-            other = arg.name
-            getters.append(lambda ctx, other=other: ctx.get(other))
-        else:
-            value = _lit(arg, fold)
-            getters.append(lambda _ctx, value=value: value)
+    getters = [_getter(arg, fold) for arg in test.args]
 
     def holds(ctx: Context, as_of: datetime) -> bool:
         v = ctx.get(name)
@@ -144,3 +148,11 @@ def _compile_field_args(test: Test, op: _ValueTest, fold: bool) -> Predicate:
         return op(v, args, as_of)
 
     return holds
+
+
+def _getter(arg: Field | Literal, fold: bool) -> Callable[[Context], Any]:
+    if isinstance(arg, Field):
+        other = arg.name
+        return lambda ctx: ctx.get(other)
+    value = _lit(arg, fold)
+    return lambda _ctx: value

@@ -59,12 +59,12 @@ def score_criteria(definition: Definition, calls: Iterable[Call], as_of: datetim
         if call.outcome != "reached":
             continue
         reached += 1
-        for criterion, value in call.answers.items():
-            if criterion not in known or value not in known[criterion].answers:
+        for criterion_id, value in call.answers.items():
+            if criterion_id not in known or value not in known[criterion_id].answers:
                 continue
             candidate = (call.called_at, value)
-            if criterion not in latest or candidate > latest[criterion]:
-                latest[criterion] = candidate
+            if criterion_id not in latest or candidate > latest[criterion_id]:
+                latest[criterion_id] = candidate
     answers: dict[str, str] = {}
     met: list[str] = []
     contributions: list[Contribution] = []
@@ -84,7 +84,7 @@ def score_criteria(definition: Definition, calls: Iterable[Call], as_of: datetim
         answers=answers,
         met=tuple(met),
         passed=passed,
-        points=sum(c.points for c in contributions),
+        points=sum((c.points for c in contributions), 0.0),
         contributions=tuple(contributions),
         attempts=attempts,
         reached=reached,

@@ -57,7 +57,7 @@ def score_engagement(definition: Definition, events: Iterable[Event], as_of: dat
         if rule.points > 0:
             latest = max(ts for ts, _ in matched)
             last_positive = latest if last_positive is None else max(last_positive, latest)
-    raw = sum(c.points for c in contributions)
+    raw = sum((c.points for c in contributions), 0.0)
     cap = definition.engagement_cap
     if cap is not None and raw > cap:
         adjustment = quantize(cap - raw)

@@ -25,7 +25,7 @@ from typing import Any
 
 from leadgate.definition import Definition
 from leadgate.records import Account, Call, Event, Lead
-from leadgate.scoring.criteria import CriteriaResult, score_criteria
+from leadgate.scoring.criteria import score_criteria
 from leadgate.scoring.engagement import DAY, EngagementResult, score_engagement
 from leadgate.scoring.result import Contribution, LeadScore
 from leadgate.scoring.rollups import Member, compute_rollups
@@ -125,7 +125,7 @@ def _finish(
     for rule in definition.fit_rules:
         if rule.guard.test(ctx, as_of):
             trace.append(Contribution("fit", rule.id, rule.points, rule.description or rule.guard.text))
-    fit = sum(c.points for c in trace)
+    fit = sum((c.points for c in trace), 0.0)
     grade = _grade(definition, fit)
     criteria = score_criteria(definition, calls, as_of)
     ctx.update(criteria.context())
@@ -203,7 +203,7 @@ def _stage(
 ) -> str:
     if disqualified:
         return definition.disqualified_stage
-    ctx.update({"fit": fit, "grade": grade, "engagement": engagement, "score": score, "fast_track": fast_tracked})
+    ctx.update(fit=fit, grade=grade, engagement=engagement, score=score, fast_track=fast_tracked)
     stage = definition.funnel[0]
     for rule in definition.stage_rules:
         if rule.guard.test(ctx, as_of):

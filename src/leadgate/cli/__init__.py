@@ -1,0 +1,1 @@
+"""The `leadgate` command: a thin layer over the library."""
