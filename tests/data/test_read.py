@@ -55,44 +55,76 @@ def write_jsonl(path: Path, rows: list[object]) -> Path:
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, Path]:
     return {
-        "accounts": write_csv(tmp_path / "accounts.csv", [
-            ["account_id", "domain", "name", "employees", "is_customer", "founded", "extra"],
-            ["A1", "Acme.com", "Acme", "1200", "yes", "2001-04-01", "x"],
-            ["A2", "globex.io", "Globex", "", "false", "", ""],
-        ]),
-        "leads": write_csv(tmp_path / "leads.csv", [
-            ["lead_id", "email", "account_id", "created_at", "seniority", "interests", "hint"],
-            ["L1", "Jane@ACME.com", "", "2026-03-01T10:00:00Z", "VP", "ai; security", "7.5"],
-            ["L2", "bob@globex.io", "A2", "2026-03-02", "manager", "", ""],
-            ["L3", "pat@gmail.com", "", "2026-03-03T00:00:00+02:00", "", "", ""],
-        ]),
-        "events": write_jsonl(tmp_path / "events.jsonl", [
-            {"event_id": "E1", "lead_id": "L1", "type": "page_viewed", "time": "2026-03-05T00:00:00Z",
-             "properties": {"url": "/pricing", "seconds": 30, "ignored": 1}},
-            {"event_id": "E2", "lead_id": "L2", "type": "webinar_attended", "time": "2026-03-05T00:00:00Z"},
-            "",
-            {"event_id": "E3", "lead_id": "L2", "type": "page_viewed", "time": "2026-03-06", "properties": {}},
-        ]),
-        "answers": write_csv(tmp_path / "answers.csv", [
-            ["call_id", "lead_id", "called_at", "outcome", "criterion", "answer"],
-            ["C1", "L1", "2026-03-10T09:00:00Z", "no_answer", "", ""],
-            ["C2", "L1", "2026-03-11T09:00:00Z", "reached", "budget", "Confirmed"],
-            ["C2", "L1", "2026-03-11T09:00:00Z", "reached", "next_step", "agreed"],
-        ]),
+        "accounts": write_csv(
+            tmp_path / "accounts.csv",
+            [
+                ["account_id", "domain", "name", "employees", "is_customer", "founded", "extra"],
+                ["A1", "Acme.com", "Acme", "1200", "yes", "2001-04-01", "x"],
+                ["A2", "globex.io", "Globex", "", "false", "", ""],
+            ],
+        ),
+        "leads": write_csv(
+            tmp_path / "leads.csv",
+            [
+                ["lead_id", "email", "account_id", "created_at", "seniority", "interests", "hint"],
+                ["L1", "Jane@ACME.com", "", "2026-03-01T10:00:00Z", "VP", "ai; security", "7.5"],
+                ["L2", "bob@globex.io", "A2", "2026-03-02", "manager", "", ""],
+                ["L3", "pat@gmail.com", "", "2026-03-03T00:00:00+02:00", "", "", ""],
+            ],
+        ),
+        "events": write_jsonl(
+            tmp_path / "events.jsonl",
+            [
+                {
+                    "event_id": "E1",
+                    "lead_id": "L1",
+                    "type": "page_viewed",
+                    "time": "2026-03-05T00:00:00Z",
+                    "properties": {"url": "/pricing", "seconds": 30, "ignored": 1},
+                },
+                {
+                    "event_id": "E2",
+                    "lead_id": "L2",
+                    "type": "webinar_attended",
+                    "time": "2026-03-05T00:00:00Z",
+                },
+                "",
+                {
+                    "event_id": "E3",
+                    "lead_id": "L2",
+                    "type": "page_viewed",
+                    "time": "2026-03-06",
+                    "properties": {},
+                },
+            ],
+        ),
+        "answers": write_csv(
+            tmp_path / "answers.csv",
+            [
+                ["call_id", "lead_id", "called_at", "outcome", "criterion", "answer"],
+                ["C1", "L1", "2026-03-10T09:00:00Z", "no_answer", "", ""],
+                ["C2", "L1", "2026-03-11T09:00:00Z", "reached", "budget", "Confirmed"],
+                ["C2", "L1", "2026-03-11T09:00:00Z", "reached", "next_step", "agreed"],
+            ],
+        ),
     }
 
 
 def load(definition: Definition, files: dict[str, Path], on_error: str = "fail"):
-    return load_dataset(definition, files["leads"], files["accounts"], files["events"], files["answers"],
-                        Intake(on_error))  # type: ignore[arg-type]
+    return load_dataset(
+        definition, files["leads"], files["accounts"], files["events"], files["answers"], Intake(on_error)
+    )  # type: ignore[arg-type]
 
 
 def test_values_are_read_in_their_declared_types(definition: Definition, files: dict[str, Path]) -> None:
     data = load(definition, files)
     acme = data.accounts["A1"]
     assert acme.domain == "acme.com"
-    assert acme.fields == {"employees": 1200.0, "is_customer": True,
-                           "founded": datetime(2001, 4, 1, tzinfo=UTC)}
+    assert acme.fields == {
+        "employees": 1200.0,
+        "is_customer": True,
+        "founded": datetime(2001, 4, 1, tzinfo=UTC),
+    }
     jane = data.leads["L1"]
     assert jane.email == "jane@acme.com"
     assert jane.fields == {"seniority": "vp", "interests": ("ai", "security"), "score_hint": 7.5}
@@ -100,7 +132,9 @@ def test_values_are_read_in_their_declared_types(definition: Definition, files: 
     assert data.accounts["A2"].fields == {"is_customer": False}
 
 
-def test_a_lead_without_account_is_matched_by_email_domain(definition: Definition, files: dict[str, Path]) -> None:
+def test_a_lead_without_account_is_matched_by_email_domain(
+    definition: Definition, files: dict[str, Path]
+) -> None:
     data = load(definition, files)
     assert data.leads["L1"].account_id == "A1"
     assert data.leads["L2"].account_id == "A2"
@@ -149,7 +183,12 @@ def test_notes_name_unused_columns_and_missing_fields(definition: Definition, fi
         ("answers", ["C9", "L404", "2026-03-01", "reached", "", ""], "lead_id", "unknown lead 'L404'"),
         ("answers", ["C9", "L1", "2026-03-01", "busy", "", ""], "outcome", "got 'busy'"),
         ("answers", ["C9", "L1", "2026-03-01", "reached", "budget", "maybe"], "answer", "allows"),
-        ("answers", ["C9", "L1", "2026-03-01", "voicemail", "budget", "none"], "answer", "only a reached call"),
+        (
+            "answers",
+            ["C9", "L1", "2026-03-01", "voicemail", "budget", "none"],
+            "answer",
+            "only a reached call",
+        ),
         ("answers", ["C1", "L2", "2026-03-10T09:00:00Z", "no_answer", "", ""], "call_id", "another lead"),
     ],
 )
@@ -171,16 +210,33 @@ def test_a_bad_csv_row_names_file_line_field_and_what_was_expected(
 @pytest.mark.parametrize(
     ("row", "field", "words"),
     [
-        ('{"event_id": "E9", "lead_id": "L404", "type": "page_viewed", "time": "2026-03-01"}', "lead_id",
-         "unknown lead 'L404'"),
-        ('{"event_id": "E9", "lead_id": "L1", "type": "page_viewed", "time": "last week"}', "time", "ISO 8601"),
+        (
+            '{"event_id": "E9", "lead_id": "L404", "type": "page_viewed", "time": "2026-03-01"}',
+            "lead_id",
+            "unknown lead 'L404'",
+        ),
+        (
+            '{"event_id": "E9", "lead_id": "L1", "type": "page_viewed", "time": "last week"}',
+            "time",
+            "ISO 8601",
+        ),
         ('{"event_id": "E9", "lead_id": "L1", "type": "page_viewed"}', "time", "time is required"),
-        ('{"event_id": "E1", "lead_id": "L1", "type": "page_viewed", "time": "2026-03-01"}', "event_id",
-         "appears twice"),
-        ('{"event_id": "E9", "lead_id": "L1", "type": "page_viewed", "time": "2026-03-01", '
-         '"properties": {"seconds": "long"}}', "properties.seconds", "expected a number"),
-        ('{"event_id": "E9", "lead_id": "L1", "type": "page_viewed", "time": "2026-03-01", "properties": [1]}',
-         "properties", "expected an object"),
+        (
+            '{"event_id": "E1", "lead_id": "L1", "type": "page_viewed", "time": "2026-03-01"}',
+            "event_id",
+            "appears twice",
+        ),
+        (
+            '{"event_id": "E9", "lead_id": "L1", "type": "page_viewed", "time": "2026-03-01", '
+            '"properties": {"seconds": "long"}}',
+            "properties.seconds",
+            "expected a number",
+        ),
+        (
+            '{"event_id": "E9", "lead_id": "L1", "type": "page_viewed", "time": "2026-03-01", "properties": [1]}',
+            "properties",
+            "expected an object",
+        ),
         ('{"event_id": "E9", "lead_id": "L1", ', None, "one JSON object per line"),
         ("[1, 2]", None, "expected a JSON object"),
     ],
@@ -202,7 +258,9 @@ def test_skip_sets_bad_rows_aside_counts_them_and_keeps_good_ones(
     definition: Definition, files: dict[str, Path], tmp_path: Path
 ) -> None:
     with files["leads"].open("a", newline="") as out:
-        csv.writer(out).writerows([["L8", "a@b.com", "", "never", "", "", ""], ["L9", "c@d.com", "", "", "", "", ""]])
+        csv.writer(out).writerows(
+            [["L8", "a@b.com", "", "never", "", "", ""], ["L9", "c@d.com", "", "", "", "", ""]]
+        )
     with files["events"].open("a") as out:
         out.write('{"event_id": "E9", "lead_id": "L8", "type": "page_viewed", "time": "2026-03-01"}\n')
     data = load(definition, files, "skip")
@@ -216,7 +274,9 @@ def test_skip_sets_bad_rows_aside_counts_them_and_keeps_good_ones(
     assert "never" in rows[0]["row"]
 
 
-def test_a_missing_required_column_is_reported_with_the_header(definition: Definition, tmp_path: Path) -> None:
+def test_a_missing_required_column_is_reported_with_the_header(
+    definition: Definition, tmp_path: Path
+) -> None:
     leads = write_csv(tmp_path / "leads.csv", [["id", "email"], ["L1", "a@b.com"]])
     with pytest.raises(DataError, match="lead_id"):
         load_dataset(definition, leads)
@@ -234,10 +294,14 @@ def test_an_unreadable_file_is_a_data_error(definition: Definition, tmp_path: Pa
 
 
 def test_outcomes_are_read(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "outcomes.csv", [
-        ["lead_id", "outcome", "closed_at", "revenue"],
-        ["L1", "won", "2026-05-01", "12000"], ["L2", "open", "", ""],
-    ])
+    path = write_csv(
+        tmp_path / "outcomes.csv",
+        [
+            ["lead_id", "outcome", "closed_at", "revenue"],
+            ["L1", "won", "2026-05-01", "12000"],
+            ["L2", "open", "", ""],
+        ],
+    )
     out = read_outcomes(path, Intake())
     assert out["L1"].outcome == "won" and out["L1"].revenue == 12000.0
     assert out["L2"].closed_at is None

@@ -37,8 +37,15 @@ class Intake:
     def reject(self, file: str, line: int, fld: str | None, message: str, row: str) -> None:
         if self.on_error == "fail":
             raise DataError(
-                [Problem(message, file=file, line=line, path=fld,
-                         hint="fix the row, or run with --on-error skip to set bad rows aside")]
+                [
+                    Problem(
+                        message,
+                        file=file,
+                        line=line,
+                        path=fld,
+                        hint="fix the row, or run with --on-error skip to set bad rows aside",
+                    )
+                ]
             )
         self.rejects.append(Reject(file, line, fld, message, row[:2000]))
 

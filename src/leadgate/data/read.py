@@ -75,14 +75,21 @@ def _csv_rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict
         try:
             header = [h.strip() for h in next(reader)]
         except StopIteration:
-            raise DataError([Problem("the file is empty: expected a header row", file=str(path), line=1)]) from None
+            raise DataError(
+                [Problem("the file is empty: expected a header row", file=str(path), line=1)]
+            ) from None
         except (csv.Error, UnicodeDecodeError) as exc:
             raise DataError([Problem(f"cannot read the header: {exc}", file=str(path), line=1)]) from None
         missing = [c for c in required if c not in header]
         if missing:
             raise DataError(
-                [Problem(f"the header must have the column(s) {', '.join(missing)}; found {', '.join(header)}",
-                         file=str(path), line=1)]
+                [
+                    Problem(
+                        f"the header must have the column(s) {', '.join(missing)}; found {', '.join(header)}",
+                        file=str(path),
+                        line=1,
+                    )
+                ]
             )
         line = reader.line_num
         while True:
@@ -91,7 +98,9 @@ def _csv_rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict
             except StopIteration:
                 return
             except (csv.Error, UnicodeDecodeError) as exc:
-                raise DataError([Problem(f"cannot read the row: {exc}", file=str(path), line=line + 1)]) from None
+                raise DataError(
+                    [Problem(f"cannot read the row: {exc}", file=str(path), line=line + 1)]
+                ) from None
             start, line = line + 1, reader.line_num
             if not cells or all(not c.strip() for c in cells):
                 continue
@@ -108,8 +117,12 @@ def _raw(row: Mapping[str, str]) -> str:
 
 
 def _vocabulary_columns(
-    fields: Mapping[str, ValueType], columns_of: Mapping[str, str], header: list[str], builtins: tuple[str, ...],
-    path: Path, intake: Intake,
+    fields: Mapping[str, ValueType],
+    columns_of: Mapping[str, str],
+    header: list[str],
+    builtins: tuple[str, ...],
+    path: Path,
+    intake: Intake,
 ) -> dict[str, tuple[str, ValueType]]:
     """Map each vocabulary field to its column; note fields with no column and columns nobody uses."""
     found: dict[str, tuple[str, ValueType]] = {}
@@ -123,11 +136,15 @@ def _vocabulary_columns(
         else:
             absent.append(column)
     if absent:
-        intake.notes.append(f"{path}: no column for {', '.join(absent)}: those fields are missing for every row")
+        intake.notes.append(
+            f"{path}: no column for {', '.join(absent)}: those fields are missing for every row"
+        )
     used = {c for c, _ in found.values()} | set(builtins)
     unused = [h for h in header if h not in used]
     if unused:
-        intake.notes.append(f"{path}: columns not in the definition's vocabulary, not used: {', '.join(unused)}")
+        intake.notes.append(
+            f"{path}: columns not in the definition's vocabulary, not used: {', '.join(unused)}"
+        )
     return found
 
 
@@ -152,8 +169,14 @@ def read_accounts(path: Path, definition: Definition, intake: Intake) -> dict[st
     name = str(path)
     for line, row, header in _csv_rows(path, ACCOUNT_COLUMNS[:2]):
         if columns is None:
-            columns = _vocabulary_columns(definition.account_fields, _columns_of(definition, "account"), header,
-                                          ACCOUNT_COLUMNS, path, intake)
+            columns = _vocabulary_columns(
+                definition.account_fields,
+                _columns_of(definition, "account"),
+                header,
+                ACCOUNT_COLUMNS,
+                path,
+                intake,
+            )
         if "__width__" in row:
             intake.reject(name, line, None, row["__width__"], _raw(row))
             continue
@@ -183,8 +206,9 @@ def read_leads(
     name = str(path)
     for line, row, header in _csv_rows(path, ("lead_id",)):
         if columns is None:
-            columns = _vocabulary_columns(definition.lead_fields, _columns_of(definition, "lead"), header,
-                                          LEAD_COLUMNS, path, intake)
+            columns = _vocabulary_columns(
+                definition.lead_fields, _columns_of(definition, "lead"), header, LEAD_COLUMNS, path, intake
+            )
         if "__width__" in row:
             intake.reject(name, line, None, row["__width__"], _raw(row))
             continue
@@ -197,7 +221,9 @@ def read_leads(
             continue
         email = (row.get("email") or "").strip().lower() or None
         if email is not None and (email.count("@") != 1 or email.startswith("@") or email.endswith("@")):
-            intake.reject(name, line, "email", f"expected an email address (name@domain); got {email!r}", _raw(row))
+            intake.reject(
+                name, line, "email", f"expected an email address (name@domain); got {email!r}", _raw(row)
+            )
             continue
         created_text = (row.get("created_at") or "").strip()
         try:
@@ -207,7 +233,9 @@ def read_leads(
             continue
         account_id = (row.get("account_id") or "").strip() or None
         if account_id is not None and accounts is not None and account_id not in accounts:
-            intake.reject(name, line, "account_id", f"no account {account_id!r} in the accounts file", _raw(row))
+            intake.reject(
+                name, line, "account_id", f"no account {account_id!r} in the accounts file", _raw(row)
+            )
             continue
         if account_id is None and email is not None:
             account_id = by_domain.get(email.rsplit("@", 1)[1])
@@ -252,15 +280,22 @@ def read_events(
                 unused[_type_of(raw)] += 1
                 continue
             if event.event_id in seen:
-                intake.reject(name, line, "event_id", f"event_id {event.event_id!r} appears twice",
-                              raw.decode("utf-8", "replace").rstrip())
+                intake.reject(
+                    name,
+                    line,
+                    "event_id",
+                    f"event_id {event.event_id!r} appears twice",
+                    raw.decode("utf-8", "replace").rstrip(),
+                )
                 continue
             seen.add(event.event_id)
             by_lead.setdefault(event.lead_id, []).append(event)
             intake.accepted[name] += 1
     if unused:
         listed = ", ".join(f"{t} ({n})" for t, n in unused.most_common())
-        intake.notes.append(f"{path}: {sum(unused.values())} events of types the definition does not use: {listed}")
+        intake.notes.append(
+            f"{path}: {sum(unused.values())} events of types the definition does not use: {listed}"
+        )
     return by_lead
 
 
@@ -331,7 +366,9 @@ def read_answers(
             intake.reject(name, line, "call_id", "call_id must not be empty", _raw(row))
             continue
         if lead_id not in leads:
-            intake.reject(name, line, "lead_id", f"unknown lead {lead_id!r}: not in the leads file", _raw(row))
+            intake.reject(
+                name, line, "lead_id", f"unknown lead {lead_id!r}: not in the leads file", _raw(row)
+            )
             continue
         try:
             called_at = time_value(row["called_at"])
@@ -347,22 +384,41 @@ def read_answers(
         answer = (row.get("answer") or "").strip()
         call = calls.get(call_id)
         if call is None:
-            call = calls[call_id] = {"lead_id": lead_id, "called_at": called_at, "outcome": outcome, "answers": {}}
+            call = calls[call_id] = {
+                "lead_id": lead_id,
+                "called_at": called_at,
+                "outcome": outcome,
+                "answers": {},
+            }
         elif (call["lead_id"], call["called_at"], call["outcome"]) != (lead_id, called_at, outcome):
-            intake.reject(name, line, "call_id",
-                          f"call {call_id!r} appears with another lead, time or outcome than on its first row",
-                          _raw(row))
+            intake.reject(
+                name,
+                line,
+                "call_id",
+                f"call {call_id!r} appears with another lead, time or outcome than on its first row",
+                _raw(row),
+            )
             continue
         if not criterion and not answer:
             intake.accepted[name] += 1
             continue
         if not criterion or not answer:
-            intake.reject(name, line, "criterion" if not criterion else "answer",
-                          "criterion and answer go together: both filled or both empty", _raw(row))
+            intake.reject(
+                name,
+                line,
+                "criterion" if not criterion else "answer",
+                "criterion and answer go together: both filled or both empty",
+                _raw(row),
+            )
             continue
         if outcome != "reached":
-            intake.reject(name, line, "answer", f"only a reached call has answers; this call's outcome is {outcome}",
-                          _raw(row))
+            intake.reject(
+                name,
+                line,
+                "answer",
+                f"only a reached call has answers; this call's outcome is {outcome}",
+                _raw(row),
+            )
             continue
         known = criteria.get(criterion)
         if known is None:
@@ -371,9 +427,13 @@ def read_answers(
             continue
         allowed = {v.lower(): v for v in known.answers}
         if answer.lower() not in allowed:
-            intake.reject(name, line, "answer",
-                          f"criterion {criterion!r} allows {', '.join(repr(v) for v in known.answers)}; got {answer!r}",
-                          _raw(row))
+            intake.reject(
+                name,
+                line,
+                "answer",
+                f"criterion {criterion!r} allows {', '.join(repr(v) for v in known.answers)}; got {answer!r}",
+                _raw(row),
+            )
             continue
         call["answers"][criterion] = allowed[answer.lower()]
         intake.accepted[name] += 1
@@ -421,7 +481,9 @@ def read_outcomes(path: Path, intake: Intake) -> dict[str, Outcome]:
             intake.reject(name, line, None, str(exc), _raw(row))
             continue
         if not lead_id or lead_id in out:
-            intake.reject(name, line, "lead_id", f"lead_id must be present and unique; got {lead_id!r}", _raw(row))
+            intake.reject(
+                name, line, "lead_id", f"lead_id must be present and unique; got {lead_id!r}", _raw(row)
+            )
             continue
         out[lead_id] = Outcome(lead_id, outcome, closed_at, revenue)
         intake.accepted[name] += 1

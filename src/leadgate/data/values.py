@@ -73,7 +73,9 @@ def time_value(text: str) -> Any:
     try:
         return parse_time(text)
     except ValueError:
-        raise BadValue(f"expected an ISO 8601 date or timestamp (2026-05-04T10:12:00Z); got {text!r}") from None
+        raise BadValue(
+            f"expected an ISO 8601 date or timestamp (2026-05-04T10:12:00Z); got {text!r}"
+        ) from None
 
 
 def enum_value(text: str, vtype: ValueType) -> str:
