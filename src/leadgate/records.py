@@ -43,8 +43,12 @@ class Event:
     event_id: str
     lead_id: str
     type: str
-    time: datetime
+    time: datetime  # aware
     properties: Mapping[str, Any] = field(default_factory=dict)
+    ts: float = field(init=False, repr=False, compare=False)  # `time` in epoch seconds, for scoring
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ts", self.time.timestamp())
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,19 +18,23 @@ def decaying_after(
     """
     room = np.maximum(limit - start, 0).astype(np.float64)
     kept = -np.expm1(-room / scale)  # probability mass left before the limit
-    offsets = -scale * np.log1p(-rng.random(start.shape[0]) * kept)
-    return np.minimum(start + offsets.astype(np.int64), limit)
+    offsets = -scale * np.log1p(-rng.random(len(start)) * kept)
+    times: Seconds = np.minimum(start + offsets.astype(np.int64), limit)
+    return times
 
 
 def uniform_between(rng: np.random.Generator, low: Seconds | int, high: Seconds | int, n: int) -> Seconds:
     """Uniform whole-second times in [low, high]."""
     span = np.asarray(high, dtype=np.int64) - np.asarray(low, dtype=np.int64)
-    return np.asarray(low, dtype=np.int64) + (rng.random(n) * (span + 1)).astype(np.int64).clip(0, span)
+    times: Seconds = np.asarray(low, dtype=np.int64) + (rng.random(n) * (span + 1)).astype(np.int64).clip(
+        0, span
+    )
+    return times
 
 
 def iso(times: Seconds) -> list[str]:
     """ISO 8601 UTC strings such as `2026-05-04T10:12:00Z`."""
-    if times.shape[0] == 0:
+    if len(times) == 0:
         return []
     text = np.datetime_as_string(times.astype("datetime64[s]"), unit="s", timezone="UTC")
     return list(text.tolist())

@@ -40,7 +40,7 @@ def score_engagement(definition: Definition, events: Iterable[Event], as_of: dat
     by_type: dict[str, list[tuple[float, Event]]] = {}
     for event in events:
         if event.type in rules_by_event:
-            ts = event.time.timestamp()
+            ts = event.ts
             if ts <= now:
                 by_type.setdefault(event.type, []).append((ts, event))
     contributions: list[Contribution] = []
@@ -98,7 +98,11 @@ def _matching(
 
 def _rule_total(rule: EngagementRule, matched: list[tuple[float, Event]], now: float) -> Contribution:
     half_life = rule.half_life_days
-    raw = sum(decayed(rule.points, (now - ts) / DAY, half_life) for ts, _ in matched)
+    points = rule.points
+    if half_life is None:
+        raw = quantize(points) * len(matched)
+    else:
+        raw = sum(decayed(points, (now - ts) / DAY, half_life) for ts, _ in matched)
     total = raw
     capped = rule.max_points is not None and abs(raw) > rule.max_points
     if capped:

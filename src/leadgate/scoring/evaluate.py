@@ -181,7 +181,7 @@ def _fired_triggers(
         for event in events:
             if event.type != trigger.event:
                 continue
-            ts = event.time.timestamp()
+            ts = event.ts
             if ts > now or (horizon is not None and ts < horizon):
                 continue
             if trigger.guard is None or trigger.guard.test(event.properties, as_of):
