@@ -115,7 +115,7 @@ def _specialised(op: str, name: str, args: tuple[Any, ...], fold: bool) -> Predi
 
     Event rules run once per event, so this is the evaluator's hot path.
     """
-    a = args[0] if args else None
+    a: Any = args[0] if args else None
     if fold:
         folded: dict[str, Predicate] = {
             "contains": lambda ctx, _t: (v := ctx.get(name)) is not None and a in v.lower(),
