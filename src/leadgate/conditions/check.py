@@ -80,6 +80,12 @@ def _check_test(test: Test, scope: Scope) -> Test:
             raise _fail(f"'{test.quantifier}' needs a list field; {name!r} is {vtype.describe()}", test.pos)
         if test.op not in ("==", "!=", "in", "not in", "contains", "starts with", "ends with"):
             raise _fail(f"'{test.op}' cannot test the items of a list", test.pos)
+        for arg in test.args:  # each item is compared with values; the predicates have no field-vs-item form
+            if isinstance(arg, Field):
+                raise _fail(
+                    f"'{test.quantifier} {name}' compares each item with a value; got the field {arg.name!r}",
+                    arg.pos,
+                )
         vtype = ValueType(Kind.ENUM, vtype.values) if vtype.values else ValueType(Kind.STRING)
     args = _resolve_list(test, scope)
     try:

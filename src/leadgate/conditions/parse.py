@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, v_args
+from lark import (
+    Lark,
+    Token,
+    Transformer,
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    v_args,
+)
 
 from leadgate.conditions.tree import And, Condition, Field, Literal, Not, Operand, Or, Test
 from leadgate.errors import ConditionError, Problem
@@ -78,13 +87,13 @@ def _pos(token: Token) -> tuple[int, int]:
 
 @v_args(inline=True)
 class _ToTree(Transformer[Token, Condition]):
+    # Both sides are flattened, so `a or (b or c)` is the same tree as `a or b or c` (and `render`
+    # round-trips: it writes nested disjunctions and conjunctions without parentheses).
     def or_(self, left: Condition, right: Condition) -> Or:
-        items = (*left.items, right) if isinstance(left, Or) else (left, right)
-        return Or(items)
+        return Or(_flat(left, Or) + _flat(right, Or))
 
     def and_(self, left: Condition, right: Condition) -> And:
-        items = (*left.items, right) if isinstance(left, And) else (left, right)
-        return And(items)
+        return And(_flat(left, And) + _flat(right, And))
 
     def not_(self, item: Condition) -> Not:
         return Not(item)
@@ -160,6 +169,10 @@ class _ToTree(Transformer[Token, Condition]):
         return Test("is true", field, (), None, None, field.pos)
 
 
+def _flat(condition: Condition, kind: type[And] | type[Or]) -> tuple[Condition, ...]:
+    return condition.items if isinstance(condition, kind) else (condition,)
+
+
 def parse(text: str) -> Condition:
     """Parse a condition; raise ConditionError with the line and column of what went wrong."""
     if not text or not text.strip():
@@ -176,19 +189,24 @@ def parse(text: str) -> Condition:
 
 def _syntax_problem(text: str, exc: UnexpectedInput) -> Problem:
     line, column = exc.line, exc.column
-    if isinstance(exc, UnexpectedEOF) or line in (None, -1):
-        lines = text.splitlines() or [""]
+    token = getattr(exc, "token", None)
+    if isinstance(exc, UnexpectedEOF) or line in (None, -1) or (token is not None and token.type == "$END"):
+        # Lark places an unexpected end at the last token; the problem is after it.
+        lines = text.rstrip().split("\n")
         line, column = len(lines), len(lines[-1]) + 1
         found = "the end of the condition"
     elif isinstance(exc, UnexpectedCharacters):
-        found = repr(text.splitlines()[line - 1][column - 1 :][:12])
+        found = repr(text.split("\n")[line - 1][column - 1 :][:12])  # Lark counts lines by "\n" only
     else:
-        token = getattr(exc, "token", None)
         found = repr(str(token)) if token is not None and str(token) else "the end of the condition"
-    expected = sorted({_word(t) for t in getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ()})
+    # `accepts` (what the parser can really take here) is exact; `expected` is the LALR state's
+    # lookahead set, which can list tokens only valid elsewhere (e.g. ',' after `a == 1`).
+    accepts = getattr(exc, "accepts", None) if isinstance(exc, UnexpectedToken) else None
+    terminals = accepts or getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ()
+    expected = sorted({_word(t) for t in terminals})
     message = f"cannot read the condition here: found {found}"
     if expected:
-        message += "; expected " + ", ".join(expected[:8])
+        message += "; expected " + ", ".join(expected[:16])
     return Problem(message, line=line, column=column)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from leadgate.conditions.types import ValueType
 
@@ -128,7 +129,10 @@ def render_value(operand: Operand) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return repr(int(value)) if value.is_integer() else repr(value)
+        if value.is_integer():
+            return repr(int(value))
+        text = repr(value)  # the grammar has no exponents: write 1e-07 as 0.0000001
+        return format(Decimal(text), "f") if "e" in text else text
     if isinstance(value, datetime):
         text = value.isoformat().replace("+00:00", "Z")
         return repr(text.removesuffix("T00:00:00Z"))

@@ -63,7 +63,7 @@ def _validation_problem(source: Source, err: Any) -> Problem:
         message = f"the key {path[-1]!r} is required"
     elif "input" in err and not isinstance(err["input"], dict | list):
         message = f"{message}; got {err['input']!r}"
-    return source.problem(path, message, hint)
+    return source.problem(path, message, hint, at_key=err["type"] == "extra_forbidden")
 
 
 def _known_keys(path: Path_) -> list[str]:

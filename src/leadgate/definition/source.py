@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ class Source:
     name: str
     data: Any
     marks: dict[Path_, Mark]
+    key_marks: dict[Path_, Mark] = field(default_factory=dict)  # where the key of each mapping entry stands
 
     def mark(self, path: Path_) -> Mark | None:
         """The position of `path`, or of its nearest enclosing value that has one."""
@@ -36,8 +37,9 @@ class Source:
                 return found
         return None
 
-    def problem(self, path: Path_, message: str, hint: str | None = None) -> Problem:
-        mark = self.mark(path)
+    def problem(self, path: Path_, message: str, hint: str | None = None, *, at_key: bool = False) -> Problem:
+        """A problem at `path`'s value, or with `at_key`, at its key (e.g. an unknown key)."""
+        mark = (self.key_marks.get(path) if at_key else None) or self.mark(path)
         return Problem(
             message,
             file=self.name,
@@ -105,47 +107,83 @@ def parse_source(text: str, name: str) -> Source:
         loader.dispose()
     if node is None:
         raise DefinitionError([Problem("the definition is empty", file=name, line=1)])
-    marks: dict[Path_, Mark] = {}
-    problems: list[Problem] = []
-    data = _build(node, (), marks, problems, name, yaml.SafeLoader(""))
-    if problems:
-        raise DefinitionError(problems)
+    builder = _Builder(name)
+    data = builder.build(node, ())
+    if builder.problems:
+        raise DefinitionError(builder.problems)
     if not isinstance(data, dict):
-        raise DefinitionError([Problem("the definition must be a mapping of keys to values", file=name, line=1)])
-    return Source(name, data, marks)
+        raise DefinitionError(
+            [Problem("the definition must be a mapping of keys to values", file=name, line=1)]
+        )
+    return Source(name, data, builder.marks, builder.key_marks)
 
 
-def _build(
-    node: yaml.Node,
-    path: Path_,
-    marks: dict[Path_, Mark],
-    problems: list[Problem],
-    name: str,
-    constructor: yaml.SafeLoader,
-) -> Any:
-    start = node.start_mark
-    marks[path] = Mark(start.line + 1, start.column + 1, getattr(node, "style", None))
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
+_UNREADABLE = object()
+
+
+class _Builder:
+    """Plain data from a YAML node tree, recording the position of every value and key."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.marks: dict[Path_, Mark] = {}
+        self.key_marks: dict[Path_, Mark] = {}
+        self.problems: list[Problem] = []
+        self.constructor = yaml.SafeLoader("")
+        self.open: set[int] = set()  # collections being built: an alias back to one is a cycle
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        start = node.start_mark
+        self.marks[path] = Mark(start.line + 1, start.column + 1, getattr(node, "style", None))
+        if not isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            return self.construct(node, path)
+        if id(node) in self.open:
+            self.problems.append(
+                self.problem(node, "a value must not contain itself (an alias to an enclosing anchor)", path)
+            )
+            return _UNREADABLE
+        self.open.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            return self.mapping(node, path)
+        finally:
+            self.open.discard(id(node))
+
+    def mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = constructor.construct_object(key_node, deep=True)
+            key = self.construct(key_node, path)
+            if key is _UNREADABLE:
+                continue
             if not isinstance(key, str | int | float | bool):
-                problems.append(Problem("a key must be plain text", file=name, line=key_node.start_mark.line + 1))
+                self.problems.append(self.problem(key_node, "a key must be plain text", path))
                 continue
             key = str(key) if not isinstance(key, str) else key
             if key in out:
-                problems.append(
-                    Problem(
-                        f"the key {key!r} appears twice in the same mapping",
-                        file=name,
-                        line=key_node.start_mark.line + 1,
-                        column=key_node.start_mark.column + 1,
-                        path=dotted(path),
-                    )
+                self.problems.append(
+                    self.problem(key_node, f"the key {key!r} appears twice in the same mapping", path)
                 )
                 continue
-            out[key] = _build(value_node, (*path, key), marks, problems, name, constructor)
+            start = key_node.start_mark
+            self.key_marks[(*path, key)] = Mark(
+                start.line + 1, start.column + 1, getattr(key_node, "style", None)
+            )
+            out[key] = self.build(value_node, (*path, key))
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, i), marks, problems, name, constructor) for i, item in enumerate(node.value)]
-    return constructor.construct_object(node, deep=True)
+
+    def construct(self, node: yaml.Node, path: Path_) -> Any:
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            # e.g. `2026-02-30` (a date that does not exist), an unknown tag, a `<<` merge key
+            self.constructor.recursive_objects.pop(node, None)
+            detail = getattr(exc, "problem", None) or str(exc)
+            self.problems.append(self.problem(node, f"cannot read this value: {detail}", path))
+            return _UNREADABLE
+
+    def problem(self, node: yaml.Node, message: str, path: Path_) -> Problem:
+        start = node.start_mark
+        return Problem(
+            message, file=self.name, line=start.line + 1, column=start.column + 1, path=dotted(path)
+        )
