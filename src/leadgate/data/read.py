@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +18,7 @@ import orjson
 
 from leadgate.conditions import Kind, ValueType
 from leadgate.data.intake import Intake
-from leadgate.data.values import BadValue, enum_value, from_json, from_text, time_value
+from leadgate.data.values import BadValue, enum_value, from_text, json_converter, time_value
 from leadgate.definition import Definition
 from leadgate.errors import DataError, Problem
 from leadgate.records import CALL_OUTCOMES, Account, Call, Event, Lead
@@ -262,7 +262,10 @@ def read_events(
     by_lead: dict[str, list[Event]] = {}
     seen: set[str] = set()
     unused: Counter[str] = Counter()
-    types = definition.event_types
+    converters = {
+        name: tuple((prop, json_converter(vtype)) for prop, vtype in props.items())
+        for name, props in definition.event_types.items()
+    }
     name = str(path)
     try:
         handle = path.open("rb")
@@ -272,12 +275,12 @@ def read_events(
         for line, raw in enumerate(handle, start=1):
             if not raw.strip():
                 continue
-            event, problem = _event(raw, types, leads)
-            if problem is not None:
-                intake.reject(name, line, problem[0], problem[1], raw.decode("utf-8", "replace").rstrip())
+            event = _event(raw, converters, leads)
+            if isinstance(event, _Unused):
+                unused[event.type] += 1
                 continue
-            if event is None:
-                unused[_type_of(raw)] += 1
+            if isinstance(event, _Bad):
+                intake.reject(name, line, event.field, event.message, raw.decode("utf-8", "replace").rstrip())
                 continue
             if event.event_id in seen:
                 intake.reject(
@@ -294,56 +297,68 @@ def read_events(
     if unused:
         listed = ", ".join(f"{t} ({n})" for t, n in unused.most_common())
         intake.notes.append(
-            f"{path}: {sum(unused.values())} events of types the definition does not use: {listed}"
+            f"{path}: {sum(unused.values())} events of types the definition does not use, not scored: {listed}"
         )
     return by_lead
 
 
-def _type_of(raw: bytes) -> str:
-    try:
-        return str(orjson.loads(raw).get("type"))
-    except (orjson.JSONDecodeError, AttributeError):  # pragma: no cover - checked before
-        return "?"
+@dataclass(frozen=True, slots=True)
+class _Unused:
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Bad:
+    field: str | None
+    message: str
+
+
+_EVENT_KEYS = ("event_id", "lead_id", "type", "time")
 
 
 def _event(
-    raw: bytes, types: Mapping[str, Mapping[str, ValueType]], leads: Mapping[str, Lead]
-) -> tuple[Event | None, tuple[str | None, str] | None]:
-    """The event, or None for a type the definition does not use, or the (field, message) that is wrong."""
+    raw: bytes,
+    converters: Mapping[str, tuple[tuple[str, Callable[[Any], Any]], ...]],
+    leads: Mapping[str, Lead],
+) -> Event | _Unused | _Bad:
+    """The event; or _Unused for a type the definition does not declare; or what is wrong with it."""
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        return None, (None, f"expected one JSON object per line; {exc}")
-    if not isinstance(obj, dict):
-        return None, (None, f"expected a JSON object; got {type(obj).__name__}")
-    for key in ("event_id", "lead_id", "type", "time"):
-        value = obj.get(key)
-        if not isinstance(value, str | int) or isinstance(value, bool) or value == "":
-            return None, (key, f"{key} is required (text); got {value!r}")
-    lead_id = str(obj["lead_id"])
+        return _Bad(None, f"expected one JSON object per line; {exc}")
+    if type(obj) is not dict:
+        return _Bad(None, f"expected a JSON object; got {type(obj).__name__}")
+    event_id, lead_id, kind, when = (obj.get(k) for k in _EVENT_KEYS)
+    for key, value in zip(_EVENT_KEYS, (event_id, lead_id, kind, when), strict=True):
+        if type(value) is not str:
+            if not isinstance(value, int) or isinstance(value, bool):
+                return _Bad(key, f"{key} is required (text); got {value!r}")
+        elif not value:
+            return _Bad(key, f"{key} is required (text); got ''")
+    lead_id, kind = str(lead_id), str(kind)
     if lead_id not in leads:
-        return None, ("lead_id", f"unknown lead {lead_id!r}: not in the leads file")
+        return _Bad("lead_id", f"unknown lead {lead_id!r}: not in the leads file")
     try:
-        moment: datetime = time_value(str(obj["time"]))
+        moment: datetime = time_value(str(when))
     except BadValue as exc:
-        return None, ("time", str(exc))
-    props = obj.get("properties", {})
+        return _Bad("time", str(exc))
+    props = obj.get("properties")
     if props is None:
         props = {}
-    if not isinstance(props, dict):
-        return None, ("properties", f"expected an object of properties; got {props!r}")
-    declared = types.get(str(obj["type"]))
+    elif type(props) is not dict:
+        return _Bad("properties", f"expected an object of properties; got {props!r}")
+    declared = converters.get(kind)
     if declared is None:
-        return None, None
+        return _Unused(kind)
     values: dict[str, Any] = {}
-    for prop, vtype in declared.items():
+    for prop, convert in declared:
         try:
-            value = from_json(props.get(prop), vtype)
+            value = convert(props.get(prop))
         except BadValue as exc:
-            return None, (f"properties.{prop}", str(exc))
+            return _Bad(f"properties.{prop}", str(exc))
         if value is not None:
             values[prop] = value
-    return Event(str(obj["event_id"]), lead_id, str(obj["type"]), moment, values), None
+    return Event(str(event_id), lead_id, kind, moment, values)
 
 
 # -- answers (calls) ------------------------------------------------------------------------------

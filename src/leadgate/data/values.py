@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from leadgate.conditions import Kind, ValueType
@@ -91,3 +92,40 @@ def list_value(items: list[str], vtype: ValueType) -> tuple[str, ...] | None:
     if vtype.values:
         return tuple(enum_value(i, ValueType(Kind.ENUM, vtype.values)) for i in items)
     return tuple(items)
+
+
+def json_converter(vtype: ValueType) -> Callable[[Any], Any]:
+    """`from_json` for one type, with a fast path for the common well-formed value (same results)."""
+    kind = vtype.kind
+
+    def slow(value: Any) -> Any:
+        return from_json(value, vtype)
+
+    if kind is Kind.STRING:
+
+        def text(value: Any) -> Any:
+            if type(value) is str:
+                return value.strip() or None
+            return slow(value)
+
+        return text
+    if kind is Kind.NUMBER:
+
+        def number(value: Any) -> Any:
+            if type(value) is float and math.isfinite(value):
+                return value
+            if type(value) is int:
+                return float(value)
+            return slow(value)
+
+        return number
+    if kind is Kind.ENUM:
+        exact = frozenset(vtype.values)
+
+        def member(value: Any) -> Any:
+            if type(value) is str and value in exact:
+                return value
+            return slow(value)
+
+        return member
+    return slow

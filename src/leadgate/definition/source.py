@@ -28,6 +28,9 @@ class Source:
     data: Any
     marks: dict[Path_, Mark]
     key_marks: dict[Path_, Mark] = field(default_factory=dict)  # where the key of each mapping entry stands
+    # For text values whose characters do not sit at "start + offset" (block scalars, values folded over
+    # several lines, quoted values with escapes): (line, column) in the value -> (line, column) in the file.
+    spans: dict[Path_, dict[tuple[int, int], tuple[int, int]]] = field(default_factory=dict)
 
     def mark(self, path: Path_) -> Mark | None:
         """The position of `path`, or of its nearest enclosing value that has one."""
@@ -55,7 +58,14 @@ class Source:
         line, column = problem.line or 1, problem.column or 1
         if mark is None:
             return Problem(problem.message, file=self.name, path=dotted(path), hint=problem.hint)
-        if mark.style in ("|", ">"):
+        spans = self.spans.get(path, {})
+        after = spans.get(
+            (line, column - 1)
+        )  # a problem at the end of the text: just after its last character
+        found = spans.get((line, column)) or (after and (after[0], after[1] + 1))
+        if found:
+            file_line, file_column = found
+        elif mark.style in ("|", ">"):
             file_line, file_column = mark.line + line, None
         elif line == 1:
             file_line, file_column = mark.line, mark.column + column - 1 + (1 if mark.style else 0)
@@ -115,7 +125,7 @@ def parse_source(text: str, name: str) -> Source:
         raise DefinitionError(
             [Problem("the definition must be a mapping of keys to values", file=name, line=1)]
         )
-    return Source(name, data, builder.marks, builder.key_marks)
+    return Source(name, data, builder.marks, builder.key_marks, builder.spans)
 
 
 _UNREADABLE = object()
@@ -128,6 +138,7 @@ class _Builder:
         self.name = name
         self.marks: dict[Path_, Mark] = {}
         self.key_marks: dict[Path_, Mark] = {}
+        self.spans: dict[Path_, dict[tuple[int, int], tuple[int, int]]] = {}
         self.problems: list[Problem] = []
         self.constructor = yaml.SafeLoader("")
         self.open: set[int] = set()  # collections being built: an alias back to one is a cycle
@@ -136,7 +147,12 @@ class _Builder:
         start = node.start_mark
         self.marks[path] = Mark(start.line + 1, start.column + 1, getattr(node, "style", None))
         if not isinstance(node, yaml.MappingNode | yaml.SequenceNode):
-            return self.construct(node, path)
+            value = self.construct(node, path)
+            if isinstance(value, str) and isinstance(node, yaml.ScalarNode):
+                spans = _spans(node, value)
+                if spans:
+                    self.spans[path] = spans
+            return value
         if id(node) in self.open:
             self.problems.append(
                 self.problem(node, "a value must not contain itself (an alias to an enclosing anchor)", path)
@@ -187,3 +203,69 @@ class _Builder:
         return Problem(
             message, file=self.name, line=start.line + 1, column=start.column + 1, path=dotted(path)
         )
+
+
+_BLANK = " \t\r\n"
+
+
+def _spans(node: yaml.ScalarNode, value: str) -> dict[tuple[int, int], tuple[int, int]] | None:
+    """Where each character of a text value stands in the file, when that is not start + offset.
+
+    The value's characters are matched to the file's text in order: a line break with the blanks around it
+    stands for the space (or line break) it was folded into; indentation, escapes and doubled quotes are
+    skipped. None for a one-line value without escapes, whose columns are its start plus the offset.
+    """
+    start, end = node.start_mark, node.end_mark
+    if start.buffer is None:
+        return None
+    raw = start.buffer[start.pointer : end.pointer]
+    escaped = (node.style == '"' and "\\" in raw) or (node.style == "'" and "''" in raw)
+    if node.style not in ("|", ">") and start.line == end.line and not escaped:
+        return None
+    i, line, column = 0, start.line + 1, start.column + 1
+
+    def step() -> None:
+        nonlocal i, line, column
+        line, column = (line + 1, 1) if raw[i] == "\n" else (line, column + 1)
+        i += 1
+
+    if node.style in ("|", ">"):
+        while i < len(raw) and raw[i] != "\n":  # the block's header: indicator, chomping, comment
+            step()
+    elif node.style in ("'", '"') and raw:
+        step()  # the opening quote
+    out: dict[tuple[int, int], tuple[int, int]] = {}
+    at, k = (1, 1), 0
+    while k < len(value):
+        ch = value[k]
+        if node.style == '"' and i < len(raw) and raw[i] == "\\":
+            if raw[i + 1 : i + 2] in ("\n", "\r"):  # an escaped line break: nothing in the value
+                step()
+                while i < len(raw) and raw[i] in _BLANK:
+                    step()
+                continue
+            out[at] = (line, column)  # an escape stands for one character
+            for _ in range({"x": 4, "u": 6, "U": 10}.get(raw[i + 1 : i + 2], 2)):
+                if i < len(raw):
+                    step()
+        else:
+            if i < len(raw) and raw[i] != ch and raw[i] in _BLANK:
+                j = i
+                while j < len(raw) and raw[j] in _BLANK:
+                    j += 1
+                folded = ch in " \n" and "\n" in raw[i:j]
+                if folded:
+                    out[at] = (line, column)
+                while i < j:
+                    step()
+                if not folded:
+                    continue  # indentation before the character: match it again
+            else:
+                while i < len(raw) and raw[i] != ch:  # a doubled quote
+                    step()
+                out[at] = (line, column)
+                if i < len(raw):
+                    step()
+        at = (at[0] + 1, 1) if ch == "\n" else (at[0], at[1] + 1)
+        k += 1
+    return out
