@@ -198,3 +198,11 @@ def test_every_example_scores_the_generated_data(example: str, data: Path) -> No
     assert len({r["stage"] for r in rows}) >= 2, (
         "an example that puts every lead in one stage decides nothing"
     )
+
+
+def test_validate_warns_about_a_stage_no_lead_can_reach(tmp_path: Path) -> None:
+    path = tmp_path / "unreachable.yaml"
+    path.write_text(SAAS.read_text().replace("funnel: [Lead, MQL, SQL]", "funnel: [Lead, MQL, SAL, SQL]"))
+    result = runner.invoke(app, ["validate", str(path), "--today", "2026-07-01"])
+    assert result.exit_code == 0, result.output
+    assert "the stage 'SAL' has no condition" in result.stderr

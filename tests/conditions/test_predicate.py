@@ -143,11 +143,22 @@ def test_text_fields_compared_with_each_other_ignore_case() -> None:
     assert holds("title != other", {"title": "Acme", "other": "acme"}) is False
 
 
-def test_list_items_without_declared_values_ignore_case_and_with_values_do_not() -> None:
+def test_contains_on_a_list_ignores_case_with_or_without_declared_values() -> None:
     assert holds("tags contains 'CRM'", {"tags": ("crm", "erp")}) is True
     assert holds("tags contains 'crm'", {"tags": ("erp",)}) is False
     assert holds("interests contains 'ai'", {"interests": ("ai",)}) is True
-    assert holds("interests contains 'ai'", {"interests": ("AI",)}) is False  # data comes canonical
+    assert holds("interests contains 'ai'", {"interests": ("AI",)}) is True
+    assert holds("interests contains 'ai'", {"interests": ("security",)}) is False
+
+
+def test_text_tests_on_declared_list_items_ignore_case() -> None:
+    assert holds("any interests starts with 'SEC'", {"interests": ("Security",)}) is True
+    assert holds("any interests ends with 'ITY'", {"interests": ("ai",)}) is False
+
+
+def test_an_enum_compared_with_a_text_field_ignores_case_from_either_side() -> None:
+    assert holds("seniority == title", {"seniority": "Director", "title": "DIRECTOR"}) is True
+    assert holds("title == seniority", {"seniority": "Director", "title": "DIRECTOR"}) is True
 
 
 # -- numbers and booleans -----------------------------------------------------------------------------
@@ -255,11 +266,12 @@ def test_any_and_all_over_the_items_of_a_list(text: str, tags: tuple[str, ...], 
     assert holds(text, {"tags": tags}) is expected
 
 
-def test_quantifiers_over_enum_items_compare_exactly() -> None:
+def test_quantifiers_over_enum_items_take_the_declared_spelling_and_text_tests_ignore_case() -> None:
     assert holds("any interests == 'security'", {"interests": ("Security",)}) is True
     assert holds("all interests in ['ai', 'Security']", {"interests": ("ai", "Security")}) is True
     assert holds("any interests starts with 'Sec'", {"interests": ("Security",)}) is True
-    assert holds("any interests starts with 'sec'", {"interests": ("Security",)}) is False
+    assert holds("any interests starts with 'sec'", {"interests": ("Security",)}) is True
+    assert holds("any interests starts with 'ai'", {"interests": ("Security",)}) is False
 
 
 # -- properties ---------------------------------------------------------------------------------------

@@ -323,7 +323,12 @@ def test_an_event_type_with_no_event_types_declared(build: Build) -> None:
     [
         ("stages: {MQl: 'score > 1'}\n", "stages.MQl", "unknown stage 'MQl'", "did you mean 'MQL'?"),
         ("stages: {Won: 'score > 1'}\n", "stages.Won", "unknown stage 'Won'", "known: Lead, MQL, SQL"),
-        ("fast_track: {stage: SQl}\n", "fast_track.stage", "unknown stage 'SQl'", "did you mean 'SQL'?"),
+        (
+            "fast_track: {stage: SQl, triggers: [{id: t, when: 'lead.email is missing', reason: r}]}\n",
+            "fast_track.stage",
+            "unknown stage 'SQl'",
+            "did you mean 'SQL'?",
+        ),
         (
             "stages: {Lead: 'score > 1'}\n",
             "stages.Lead",

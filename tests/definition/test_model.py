@@ -101,10 +101,15 @@ def test_half_life_is_the_rules_else_the_default_and_none_without_decay(build: B
           rules:
             - {id: default, event: visit, points: 1}
             - {id: own, event: visit, points: 1, half_life_days: 7}
-            - {id: never, event: visit, points: 1, decay: false, half_life_days: 7}
+            - {id: never, event: visit, points: 1, decay: false}
         """
     )
     assert [r.half_life_days for r in definition.engagement_rules] == [30.0, 7.0, None]
+    with pytest.raises(DefinitionError, match="'half_life_days' has no effect with 'decay: false'"):
+        build.definition(
+            "vocabulary: {events: {visit: {}}}\n"
+            "engagement: {rules: [{id: a, event: visit, points: 1, decay: false, half_life_days: 7}]}\n"
+        )
     assert (
         build.definition(
             "vocabulary: {events: {visit: {}}}\nengagement: {rules: [{id: a, event: visit, points: 1}]}\n"
@@ -237,3 +242,17 @@ def test_rules_by_event_keep_definition_order(build: Build) -> None:
         "visit": ["v1", "v2"],
         "form": ["f1"],
     }
+
+
+def test_an_unquoted_yaml_boolean_in_a_list_or_answer_is_refused_with_advice(build: Build) -> None:
+    with pytest.raises(DefinitionError) as caught:
+        build.definition("lists: {countries: [SE, NO]}\n")
+    assert "put the value in quotes" in str(caught.value)
+    assert "lists.countries[1]" in str(caught.value)
+    with pytest.raises(DefinitionError, match="put the value in quotes"):
+        build.definition("criteria: {items: [{id: sample, answers: [{value: yes, points: 5}]}]}\n")
+
+
+def test_two_grades_with_the_same_minimum_are_refused(build: Build) -> None:
+    with pytest.raises(DefinitionError, match="two grades have the same minimum"):
+        build.definition("fit: {grades: {A: 50, B: 50, C: null}}\n")

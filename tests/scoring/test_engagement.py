@@ -184,10 +184,23 @@ def test_no_events_no_contributions(build: Build) -> None:
 # -- count limits ---------------------------------------------------------------------------------------
 
 
-def test_a_limit_keeps_the_first_events_by_time(build: Build) -> None:
+def test_a_limit_keeps_the_latest_events_by_default(build: Build) -> None:
     definition = define(
         build,
         "engagement: {half_life_days: 10, rules: [{id: v, event: page_viewed, points: 8, limit: {max: 2}}]}",
+    )
+    events = [build.event("page_viewed", age) for age in (1, 20, 3, 10, 2)]
+    result = score_engagement(definition, events, build.as_of)
+    # the two latest are 1 and 2 days old
+    assert result.total == decayed(8, 1, 10) + decayed(8, 2, 10)
+    assert result.contributions[0].events == 2
+
+
+def test_a_limit_can_keep_the_first_events_by_time(build: Build) -> None:
+    definition = define(
+        build,
+        "engagement: {half_life_days: 10, rules: "
+        "[{id: v, event: page_viewed, points: 8, limit: {max: 2, keep: earliest}}]}",
     )
     events = [build.event("page_viewed", age) for age in (1, 20, 3, 10, 2)]
     result = score_engagement(definition, events, build.as_of)
@@ -226,14 +239,17 @@ def test_a_limit_per_window_counts_back_from_as_of(build: Build) -> None:
           half_life_days: 7
           rules:
             - {id: blog, event: page_viewed, points: 4, limit: {max: 1, per_days: 7}}
+            - {id: first, event: page_viewed, points: 4, limit: {max: 1, per_days: 7, keep: earliest}}
         """,
     )
     # windows of 7 days back from as_of: [0, 7) holds 0.5, 1, 6.9; [7, 14) holds 7 and 13; [14, 21) holds 14
     ages = [0.5, 1, 6.9, 7, 13, 14]
     result = score_engagement(definition, [build.event("page_viewed", a) for a in ages], build.as_of)
-    assert result.contributions[0].events == 3
-    # the first (earliest) event of each window counts
-    assert result.total == decayed(4, 6.9, 7) + decayed(4, 13, 7) + decayed(4, 14, 7)
+    latest, earliest = result.contributions
+    assert latest.events == earliest.events == 3
+    # the latest event of each window counts, or with keep: earliest the first
+    assert latest.points == decayed(4, 0.5, 7) + decayed(4, 7, 7) + decayed(4, 14, 7)
+    assert earliest.points == decayed(4, 6.9, 7) + decayed(4, 13, 7) + decayed(4, 14, 7)
 
 
 def test_a_limit_per_window_of_several_events(build: Build) -> None:

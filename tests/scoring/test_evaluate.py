@@ -171,7 +171,8 @@ def test_every_disqualifier_that_holds_is_listed_and_the_stage_is_disqualified(
     assert result.disqualified is True
     assert result.disqualified_reasons == ("a student", "country under embargo", "free mail address")
     assert result.stage == "Disqualified"
-    assert result.fast_track == "contact-sales"  # the trigger fired, but it does not lift a disqualified lead
+    assert result.fast_track is None  # a disqualified lead is never fast-tracked
+    assert not [c for c in result.trace if c.kind == "fast_track"]
     assert [c.rule for c in result.trace if c.kind == "disqualifier"] == ["student", "embargo", "free-mail"]
     assert all(c.points == 0.0 for c in result.trace if c.kind == "disqualifier")
     assert result.reasons[:3] == (

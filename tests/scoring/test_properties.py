@@ -55,17 +55,20 @@ def engagement_rules(draw: st.DrawFn, i: int, *, monotonic: bool = False) -> dic
         rule["when"] = when
     if draw(st.booleans()):
         rule["max_points"] = draw(caps)
-    if draw(st.booleans()):
-        rule["half_life_days"] = draw(days)
     if draw(st.integers(0, 4)) == 0:
         rule["decay"] = False
+    elif draw(st.booleans()):
+        rule["half_life_days"] = draw(days)
     window = draw(st.booleans())
     if window:
         rule["within_days"] = draw(days)
     # a count limit within a window may count a younger event once an older one has left the window,
     # and windows per N days move with as_of: neither is monotonic in as_of, so those tests leave them out
     if not (monotonic and window) and draw(st.booleans()):
-        rule["limit"] = {"max": draw(st.integers(1, 4))}
+        rule["limit"] = {
+            "max": draw(st.integers(1, 4)),
+            "keep": draw(st.sampled_from(["latest", "earliest"])),
+        }
         if not monotonic and draw(st.booleans()):
             rule["limit"]["per_days"] = draw(days)
     return rule
@@ -81,7 +84,7 @@ def definitions(draw: st.DrawFn, *, monotonic: bool = False) -> Definition:
         engagement["half_life_days"] = draw(days)
     if draw(st.booleans()):
         engagement["max_points"] = draw(caps)
-    a, b, c = sorted(draw(st.lists(points, min_size=3, max_size=3)))
+    a, b, c = sorted(draw(st.lists(points, min_size=3, max_size=3, unique=True)))
     spec = {
         "name": "generated",
         "owners": {"marketing": "m", "sales": "s"},

@@ -60,6 +60,8 @@ def validate(
             f"{len(definition.disqualifiers)} disqualifiers, {len(definition.criteria)} criteria, "
             f"{len(definition.triggers)} fast-track triggers, stages {' → '.join(definition.funnel)}"
         )
+        for warning in definition.warnings:
+            err.print(f"[yellow]warning[/]: {warning}")
         if definition.review_overdue(day):
             err.print(
                 f"[yellow]warning[/]: {path}: the review was due on {definition.review_due().isoformat()} "

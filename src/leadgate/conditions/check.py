@@ -12,7 +12,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
-from leadgate.conditions.tree import COMPARISONS, And, Condition, Field, Literal, Not, Operand, Or, Test, Value
+from leadgate.conditions.tree import (
+    COMPARISONS,
+    And,
+    Condition,
+    Field,
+    Literal,
+    Not,
+    Operand,
+    Or,
+    Test,
+    Value,
+)
 from leadgate.conditions.types import Kind, ValueType
 from leadgate.errors import ConditionError, Problem
 

@@ -123,7 +123,9 @@ class _ToTree(Transformer[Token, Condition]):
         op = "==" if str(comp) == "=" else str(comp)
         return (op, (operand,), None)
 
-    def t_in(self, values: tuple[tuple[Literal, ...], str | None]) -> tuple[str, tuple[Operand, ...], str | None]:
+    def t_in(
+        self, values: tuple[tuple[Literal, ...], str | None]
+    ) -> tuple[str, tuple[Operand, ...], str | None]:
         return ("in", values[0], values[1])
 
     def t_not_in(

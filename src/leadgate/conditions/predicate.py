@@ -3,8 +3,9 @@
 A predicate takes a context (a mapping from field names to values; a missing field is absent or None)
 and `as_of`. Semantics, the same on every engine:
 - a test on a missing value is false, except `is missing`;
-- text compares without regard to case; enum values and list items declared with values compare exactly
-  (data is brought to the declared spelling when it is read);
+- text compares without regard to case: `contains`, `starts with` and `ends with` always, and every test
+  on free text; enum values and list items declared with values compare exactly (data and literals are
+  brought to the declared spelling when read), so in effect case never matters;
 - `within N days` holds for as_of - N days <= value <= as_of;
 - `any` and `all` over a missing (or empty) list are false.
 """
@@ -37,8 +38,12 @@ def _within(value: datetime, args: tuple[Any, ...], as_of: datetime) -> bool:
     return as_of - timedelta(days=args[0]) <= value <= as_of
 
 
+def _binary(compare: Callable[[Any, Any], bool]) -> _ValueTest:
+    return lambda v, a, _t: compare(v, a[0])
+
+
 _OPS: dict[str, _ValueTest] = {
-    **{op: (lambda f: lambda v, a, _t: f(v, a[0]))(f) for op, f in _COMPARE.items()},
+    **{op: _binary(f) for op, f in _COMPARE.items()},
     "in": lambda v, a, _t: v in a[0],
     "not in": lambda v, a, _t: v not in a[0],
     "between": lambda v, a, _t: a[0] <= v <= a[1],
@@ -63,9 +68,21 @@ def compile_predicate(condition: Condition) -> Predicate:
     return _compile_test(condition)
 
 
-def _folds_case(vtype: ValueType) -> bool:
-    """Whether values of this type compare without regard to case."""
-    return vtype.kind is Kind.STRING or (vtype.kind is Kind.LIST and not vtype.values)
+_TEXT_OPS = frozenset({"contains", "starts with", "ends with"})
+
+
+def _folds_case(test: Test, vtype: ValueType) -> bool:
+    """Whether this test compares without regard to case.
+
+    Text tests (contains, starts with, ends with) always do; so do tests on free text and on list items
+    without declared values, and comparisons of two text fields. Enum values and declared list items are
+    brought to their declared spelling when read, so they compare exactly.
+    """
+    if test.op in _TEXT_OPS or vtype.kind is Kind.STRING or (vtype.kind is Kind.LIST and not vtype.values):
+        return True
+    return vtype.is_text and any(
+        isinstance(a, Field) and a.type is not None and a.type.is_text for a in test.args
+    )
 
 
 def _compile_test(test: Test) -> Predicate:
@@ -76,7 +93,7 @@ def _compile_test(test: Test) -> Predicate:
         return lambda ctx, _t: _absent(ctx.get(name))
     if test.op == "is not missing":
         return lambda ctx, _t: not _absent(ctx.get(name))
-    fold = _folds_case(vtype)
+    fold = _folds_case(test, vtype)
     op = _OPS[test.op]
     if test.quantifier is not None:
         element = _element_test(op, test, fold)

@@ -21,6 +21,7 @@ from leadgate.definition.rules import (
     StageRule,
     Trigger,
 )
+from leadgate.errors import Problem
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +46,7 @@ class Definition:
     funnel: tuple[str, ...]
     stage_rules: tuple[StageRule, ...]  # highest funnel stage first
     disqualified_stage: str
+    warnings: tuple[Problem, ...] = ()  # legal, but probably not what the authors meant
 
     @property
     def name(self) -> str:

@@ -45,8 +45,30 @@ def compile_source(source: Source) -> Definition:
     try:
         spec = model.DefinitionSpec.model_validate(source.data)
     except ValidationError as exc:
-        raise DefinitionError([_validation_problem(source, err) for err in exc.errors()]) from None
+        raise DefinitionError(
+            [_validation_problem(source, err) for err in _merge_unions(exc.errors())]
+        ) from None
     return _Compiler(source, spec).compile()
+
+
+_UNION_TAGS = {"str": "text", "float": "a number", "int": "a whole number", "bool": "true or false"}
+
+
+def _merge_unions(errors: list[Any]) -> list[Any]:
+    """One problem for a value that fits none of a union's types, rather than one per type."""
+    merged: dict[tuple[Any, ...], Any] = {}
+    for err in errors:
+        loc = tuple(err["loc"])
+        if loc and loc[-1] in _UNION_TAGS:
+            key = loc[:-1]
+            wanted = _UNION_TAGS[loc[-1]]
+            if key in merged:
+                merged[key]["msg"] += f" or {wanted}"
+            else:
+                merged[key] = {**err, "loc": key, "msg": f"expected {wanted}"}
+        else:
+            merged[loc] = err
+    return list(merged.values())
 
 
 def _validation_problem(source: Source, err: Any) -> Problem:
@@ -61,7 +83,7 @@ def _validation_problem(source: Source, err: Any) -> Problem:
             hint = f"did you mean {match[0]!r}?" if match else "known keys: " + ", ".join(known)
     elif err["type"] == "missing":
         message = f"the key {path[-1]!r} is required"
-    elif "input" in err and not isinstance(err["input"], dict | list):
+    elif "input" in err and not isinstance(err["input"], dict) and "got " not in message:
         message = f"{message}; got {err['input']!r}"
     return source.problem(path, message, hint, at_key=err["type"] == "extra_forbidden")
 
@@ -120,8 +142,11 @@ class _Compiler:
         spec = self.spec
         self._check_names()
         personas = tuple(
-            rules.PersonaRule(p.id, self._guard(p.when, self.scopes.persona, ("personas", "rules", i, "when")),
-                              p.description)
+            rules.PersonaRule(
+                p.id,
+                self._guard(p.when, self.scopes.persona, ("personas", "rules", i, "when")),
+                p.description,
+            )
             for i, p in enumerate(spec.personas.rules)
         )
         rollups = tuple(
@@ -135,13 +160,18 @@ class _Compiler:
             for i, r in enumerate(spec.rollups)
         )
         fit_rules = tuple(
-            rules.FitRule(r.id, self._guard(r.when, self.scopes.fit, ("fit", "rules", i, "when")),
-                          quantize(r.points), r.description)
+            rules.FitRule(
+                r.id,
+                self._guard(r.when, self.scopes.fit, ("fit", "rules", i, "when")),
+                quantize(r.points),
+                r.description,
+            )
             for i, r in enumerate(spec.fit.rules)
         )
         disqualifiers = tuple(
-            rules.Disqualifier(d.id, self._guard(d.when, self.scopes.disqualifier, ("disqualifiers", i, "when")),
-                               d.reason)
+            rules.Disqualifier(
+                d.id, self._guard(d.when, self.scopes.disqualifier, ("disqualifiers", i, "when")), d.reason
+            )
             for i, d in enumerate(spec.disqualifiers)
         )
         engagement = tuple(self._engagement_rule(i, r) for i, r in enumerate(spec.engagement.rules))
@@ -166,7 +196,9 @@ class _Compiler:
             grades=tuple((g, None if least is None else quantize(least)) for g, least in grades),
             disqualifiers=disqualifiers,
             engagement_rules=engagement,
-            engagement_cap=None if spec.engagement.max_points is None else quantize(spec.engagement.max_points),
+            engagement_cap=None
+            if spec.engagement.max_points is None
+            else quantize(spec.engagement.max_points),
             criteria=criteria,
             criteria_required=spec.criteria.require or len(criteria),
             triggers=triggers,
@@ -174,7 +206,23 @@ class _Compiler:
             funnel=spec.funnel,
             stage_rules=stage_rules,
             disqualified_stage=spec.disqualified_stage,
+            warnings=tuple(self._warnings()),
         )
+
+    def _warnings(self) -> list[Problem]:
+        spec = self.spec
+        reachable = set(spec.stages) | {spec.funnel[0]}
+        if spec.fast_track.triggers:
+            reachable.add(spec.fast_track.stage)
+        return [
+            self.source.problem(
+                ("funnel",),
+                f"the stage {stage!r} has no condition in 'stages' and is not the fast-track stage: "
+                "scoring never recommends it",
+            )
+            for stage in spec.funnel
+            if stage not in reachable
+        ]
 
     # -- conditions -------------------------------------------------------------------------------
 
@@ -194,9 +242,9 @@ class _Compiler:
         guard = None
         scope = self.scopes.events.get(r.event)
         if scope is None:
-            self._unknown(path + ("event",), "event type", r.event, self.spec.vocabulary.events)
+            self._unknown((*path, "event"), "event type", r.event, self.spec.vocabulary.events)
         elif r.when:
-            guard = self._guard(r.when, scope, path + ("when",))
+            guard = self._guard(r.when, scope, (*path, "when"))
         half_life = (r.half_life_days or self.spec.engagement.half_life_days) if r.decay else None
         return rules.EngagementRule(
             id=r.id,
@@ -207,6 +255,7 @@ class _Compiler:
             half_life_days=half_life,
             limit_max=r.limit.max if r.limit else None,
             limit_per_days=r.limit.per_days if r.limit else None,
+            limit_keep=r.limit.keep if r.limit else "latest",
             within_days=r.within_days,
             description=r.description,
         )
@@ -226,11 +275,11 @@ class _Compiler:
         if t.event is not None:
             scope = self.scopes.events.get(t.event)
             if scope is None:
-                self._unknown(path + ("event",), "event type", t.event, self.spec.vocabulary.events)
+                self._unknown((*path, "event"), "event type", t.event, self.spec.vocabulary.events)
             elif t.when:
-                guard = self._guard(t.when, scope, path + ("when",))
+                guard = self._guard(t.when, scope, (*path, "when"))
         else:
-            guard = self._guard(t.when, self.scopes.trigger, path + ("when",))
+            guard = self._guard(t.when, self.scopes.trigger, (*path, "when"))
         return rules.Trigger(t.id, t.event, guard, t.within_days, t.reason)
 
     def _stage_rules(self) -> tuple[rules.StageRule, ...]:
@@ -251,17 +300,20 @@ class _Compiler:
                         "so it takes no condition",
                     )
                 )
-        if spec.fast_track.stage not in order:
+        if spec.fast_track.triggers and spec.fast_track.stage not in order:
             self._unknown(("fast_track", "stage"), "stage", spec.fast_track.stage, spec.funnel)
         if spec.disqualified_stage in order:
             self.problems.append(
-                self.source.problem(("disqualified_stage",), "the disqualified stage must not be in the funnel")
+                self.source.problem(
+                    ("disqualified_stage",), "the disqualified stage must not be in the funnel"
+                )
             )
         ordered = sorted(
             ((s, text) for s, text in spec.stages.items() if s in order), key=lambda st: -order[st[0]]
         )
         return tuple(
-            rules.StageRule(stage, self._guard(text, self.scopes.stage, ("stages", stage))) for stage, text in ordered
+            rules.StageRule(stage, self._guard(text, self.scopes.stage, ("stages", stage)))
+            for stage, text in ordered
         )
 
     # -- names ------------------------------------------------------------------------------------
@@ -284,7 +336,8 @@ class _Compiler:
                             path,
                             f"the rule id {item.id!r} is used twice: rule ids must be unique in a definition",
                             f"first used at {self.source.mark(rule_ids[item.id]).line}"  # type: ignore[union-attr]
-                            if self.source.mark(rule_ids[item.id]) else None,
+                            if self.source.mark(rule_ids[item.id])
+                            else None,
                         )
                     )
                 else:
@@ -295,7 +348,9 @@ class _Compiler:
         for name in spec.vocabulary.lead:
             if name in LEAD_BUILTINS:
                 self.problems.append(
-                    self.source.problem(("vocabulary", "lead", name), f"'lead.{name}' is built in; choose another name")
+                    self.source.problem(
+                        ("vocabulary", "lead", name), f"'lead.{name}' is built in; choose another name"
+                    )
                 )
         for name in spec.vocabulary.account:
             if name in ACCOUNT_BUILTINS:
@@ -329,7 +384,9 @@ class _Compiler:
         seen: set[str] = set()
         for i, name in enumerate(ids):
             if name in seen:
-                self.problems.append(self.source.problem((*prefix, i, "id"), f"the {what} id {name!r} is used twice"))
+                self.problems.append(
+                    self.source.problem((*prefix, i, "id"), f"the {what} id {name!r} is used twice")
+                )
             seen.add(name)
 
     def _unknown(self, path: Path_, what: str, name: str, known: Iterable[str]) -> None:

@@ -10,7 +10,15 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    model_validator,
+)
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 RuleId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)]
@@ -117,6 +125,9 @@ class Fit(Strict):
 
     @model_validator(mode="after")
     def _one_catch_all_grade(self) -> Fit:
+        minimums = [least for least in self.grades.values() if least is not None]
+        if len(set(minimums)) != len(minimums):
+            raise ValueError("two grades have the same minimum: the second could never be given")
         open_ended = [g for g, least in self.grades.items() if least is None]
         if len(open_ended) != 1:
             raise ValueError(
@@ -133,10 +144,15 @@ class Disqualifier(Strict):
 
 
 class Limit(Strict):
-    """Count at most `max` events: in all (first ones by time), or in each window of `per_days` days."""
+    """Count at most `max` events, in all or in each window of `per_days` days.
+
+    `keep: latest` (the default) counts the most recent ones, whose points have faded least;
+    `keep: earliest` counts the first times only.
+    """
 
     max: PositiveInt
     per_days: PositiveFloat | None = None
+    keep: Literal["latest", "earliest"] = "latest"
 
 
 class EngagementRule(Strict):
@@ -151,6 +167,12 @@ class EngagementRule(Strict):
     within_days: PositiveFloat | None = None  # only events in the last N days count
     description: str = ""
 
+    @model_validator(mode="after")
+    def _decay_or_half_life(self) -> EngagementRule:
+        if not self.decay and self.half_life_days is not None:
+            raise ValueError("'half_life_days' has no effect with 'decay: false'; keep one of them")
+        return self
+
 
 class Engagement(Strict):
     half_life_days: PositiveFloat | None = None  # default for every rule; none: no decay
@@ -158,8 +180,17 @@ class Engagement(Strict):
     rules: tuple[EngagementRule, ...] = ()
 
 
+def _not_a_yaml_boolean(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError(
+            f"got {str(value).lower()}: YAML reads unquoted yes/no/on/off/true/false as true or false; "
+            "put the value in quotes (e.g. 'no')"
+        )
+    return value
+
+
 class Answer(Strict):
-    value: Annotated[str, Field(min_length=1)]
+    value: Annotated[str, Field(min_length=1), BeforeValidator(_not_a_yaml_boolean)]
     points: Points = 0.0
     holds: bool | None = None  # whether this answer meets the criterion; default: points > 0
     label: str = ""
@@ -225,7 +256,7 @@ class DefinitionSpec(Strict):
     owners: Owners
     agreed: date
     review_every_days: PositiveInt = 180
-    lists: dict[Identifier, tuple[str | float, ...]] = {}
+    lists: dict[Identifier, tuple[Annotated[str | float, BeforeValidator(_not_a_yaml_boolean)], ...]] = {}
     vocabulary: Vocabulary = Vocabulary()
     personas: Personas = Personas()
     rollups: tuple[Rollup, ...] = ()

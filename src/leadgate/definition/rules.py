@@ -58,6 +58,7 @@ class EngagementRule:
     half_life_days: float | None  # effective: the rule's, else the default; None when it does not decay
     limit_max: int | None
     limit_per_days: float | None
+    limit_keep: str  # latest | earliest
     within_days: float | None
     description: str
 

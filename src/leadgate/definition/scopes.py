@@ -22,7 +22,11 @@ LEAD_BUILTINS: dict[str, ValueType] = {
     "created_at": DATETIME,
 }
 ACCOUNT_BUILTINS: dict[str, ValueType] = {"id": STRING, "domain": STRING, "name": STRING}
-CALL_FIELDS: dict[str, ValueType] = {"calls.attempts": NUMBER, "calls.reached": NUMBER, "calls.last_at": DATETIME}
+CALL_FIELDS: dict[str, ValueType] = {
+    "calls.attempts": NUMBER,
+    "calls.reached": NUMBER,
+    "calls.last_at": DATETIME,
+}
 CRITERIA_SUMMARY = ("met", "passed", "points")
 
 _LATER = {
@@ -61,7 +65,8 @@ class Scopes:
         persona = {"persona": ValueType(Kind.ENUM, personas)}
         rollups = {f"account.{r.id}": NUMBER for r in spec.rollups}
         answers = {
-            f"answers.{c.id}": ValueType(Kind.ENUM, tuple(a.value for a in c.answers)) for c in spec.criteria.items
+            f"answers.{c.id}": ValueType(Kind.ENUM, tuple(a.value for a in c.answers))
+            for c in spec.criteria.items
         }
         criteria = {f"criteria.{c.id}": BOOLEAN for c in spec.criteria.items}
         criteria |= {"criteria.met": NUMBER, "criteria.passed": BOOLEAN, "criteria.points": NUMBER}
@@ -102,7 +107,5 @@ class Scopes:
             for name, event in spec.vocabulary.events.items()
         }
 
-    def _scope(
-        self, role: str, fields: dict[str, ValueType], later: dict[str, str]
-    ) -> Scope:
+    def _scope(self, role: str, fields: dict[str, ValueType], later: dict[str, str]) -> Scope:
         return Scope(role, fields, self.lists, {n: why for n, why in later.items() if n not in fields})

@@ -3,8 +3,9 @@
 For each rule, in definition order:
 1. its events are those of the rule's type with time <= as_of, within `within_days` when set, whose
    properties satisfy `when`;
-2. a count limit keeps the first `max` of them by (time, event_id), in all or in each window of
-   `per_days` days counted back from as_of (window k holds ages in [k * per_days, (k + 1) * per_days));
+2. a count limit keeps `max` of them, in all or in each window of `per_days` days counted back from
+   as_of (window k holds ages in [k * per_days, (k + 1) * per_days)): with `keep: latest` the most
+   recent ones, with `keep: earliest` the first ones; events at the same time go by event_id;
 3. each kept event earns the rule's points halved every half-life of its age, put on the points grid;
 4. the rule's total is their sum, capped at `max_points` in size.
 The engagement total is the sum of the rules' totals, capped at the global `max_points`; a cap that
@@ -62,8 +63,13 @@ def score_engagement(definition: Definition, events: Iterable[Event], as_of: dat
     if cap is not None and raw > cap:
         adjustment = quantize(cap - raw)
         contributions.append(
-            Contribution("engagement_cap", "engagement.max_points", adjustment,
-                         f"engagement capped at {show(cap)} (was {show(raw)})", raw_points=raw)
+            Contribution(
+                "engagement_cap",
+                "engagement.max_points",
+                adjustment,
+                f"engagement capped at {show(cap)} (was {show(raw)})",
+                raw_points=raw,
+            )
         )
         raw = cap
     return EngagementResult(raw, tuple(contributions), last_positive)
@@ -79,9 +85,12 @@ def _matching(
         for ts, e in candidates
         if (horizon is None or ts >= horizon) and (test is None or test(e.properties, as_of))
     ]
-    if rule.limit_max is None or len(matched) <= rule.limit_max and rule.limit_per_days is None:
+    if rule.limit_max is None or (len(matched) <= rule.limit_max and rule.limit_per_days is None):
         return matched
-    matched.sort(key=lambda te: (te[0], te[1].event_id))
+    if rule.limit_keep == "latest":
+        matched.sort(key=lambda te: (-te[0], te[1].event_id))
+    else:
+        matched.sort(key=lambda te: (te[0], te[1].event_id))
     if rule.limit_per_days is None:
         return matched[: rule.limit_max]
     per_window: dict[int, int] = {}

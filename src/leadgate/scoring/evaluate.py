@@ -8,7 +8,7 @@
    minimum first) whose minimum fit reaches, else the catch-all grade;
 5. disqualifiers: every one that holds is listed with its reason;
 6. criteria from calls (see `criteria`);
-7. fast-track triggers, in definition order: an event trigger fires on any event of its type at or before
+7. fast-track triggers (none for a disqualified lead), in definition order: an event trigger fires on any event of its type at or before
    as_of (in the last `within_days`, when set) whose properties satisfy `when`; a state trigger fires
    when its condition holds. The first that fires is the lead's `fast_track`;
 8. stage: the disqualified stage when disqualified; otherwise the highest funnel stage whose condition
@@ -87,8 +87,12 @@ def score_leads(
         for lead in leads:
             account = accounts.get(lead.account_id) if lead.account_id else None
             yield score_lead(
-                definition, lead, events_by_lead.get(lead.lead_id, ()), calls_by_lead.get(lead.lead_id, ()),
-                as_of, account,
+                definition,
+                lead,
+                events_by_lead.get(lead.lead_id, ()),
+                calls_by_lead.get(lead.lead_id, ()),
+                as_of,
+                account,
             )
         return
     prepared: list[tuple[Lead, dict[str, Any], EngagementResult]] = []
@@ -105,8 +109,14 @@ def score_leads(
     for lead, ctx, engagement in prepared:
         rollups = account_rollups.get(ctx.get("account.id") or "", {})
         yield _finish(
-            definition, lead, ctx, engagement, rollups, events_by_lead.get(lead.lead_id, ()),
-            calls_by_lead.get(lead.lead_id, ()), as_of,
+            definition,
+            lead,
+            ctx,
+            engagement,
+            rollups,
+            events_by_lead.get(lead.lead_id, ()),
+            calls_by_lead.get(lead.lead_id, ()),
+            as_of,
         )
 
 
@@ -134,11 +144,12 @@ def _finish(
     trace.extend(engagement.contributions)
     trace.extend(criteria.contributions)
     ctx.update(criteria.criteria_context(definition))
-    fired = _fired_triggers(definition, ctx, events, as_of)
+    fired = [] if disqualified else _fired_triggers(definition, ctx, events, as_of)
     trace.extend(Contribution("fast_track", t_id, 0.0, reason) for t_id, reason in fired)
     score = fit + engagement.total + criteria.points
-    stage = _stage(definition, ctx, bool(disqualified), bool(fired), fit, grade, engagement.total, score,
-                   as_of)
+    stage = _stage(
+        definition, ctx, bool(disqualified), bool(fired), fit, grade, engagement.total, score, as_of
+    )
     return LeadScore(
         lead_id=lead.lead_id,
         account_id=ctx.get("account.id"),
