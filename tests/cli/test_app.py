@@ -184,6 +184,7 @@ def test_demo_generates_scores_and_summarises(tmp_path: Path) -> None:
     assert "Generated 400 leads" in result.stdout
     assert "Recommended stage vs. what happened" in result.stdout
     assert "Top 10 leads" in result.stdout
+    assert "Lift: the top 10% of scores hold" in result.stdout
     assert "leadgate explain" in result.stdout
     assert (tmp_path / "demo" / "events.jsonl").exists()
 

@@ -65,7 +65,13 @@ def demo_command(
         f"as of {DEFAULT_END.date().isoformat()}.\n"
     )
     console.print(funnel_table(definition, scores, outcomes))
+    console.print(
+        "Scores are as of the data's last day: a deal closed months ago belongs to a lead whose engagement\n"
+        "has faded since, which is why some won leads sit in the first stage today.",
+        style="dim",
+    )
     console.print(grade_table(definition, scores, outcomes))
+    console.print(lift_line(scores, outcomes))
     top = sorted((s for s in scores if not s.disqualified), key=lambda s: (-s.score, s.lead_id))[:10]
     print_table(top, console, title="Top 10 leads, with the reasons")
     first = top[0].lead_id if top else "L0000001"
@@ -114,6 +120,22 @@ def grade_table(definition: Definition, scores: list[LeadScore], outcomes: dict[
             f"{won[grade] / wins:.0%}" if wins else "—",
         )
     return table
+
+
+def lift_line(scores: list[LeadScore], outcomes: dict[str, Outcome]) -> str:
+    """How many of the won leads the best-scored 10 % and 50 % of leads hold (random: 10 % and 50 %)."""
+    ranked = sorted(scores, key=lambda s: (-s.score, s.lead_id))
+    wins = sum(1 for s in ranked if _outcome(outcomes, s) == "won")
+    if not wins:
+        return "No lead in the data was won, so there is no lift to measure."
+    shares = []
+    for fraction in (0.1, 0.5):
+        top = ranked[: max(1, round(len(ranked) * fraction))]
+        shares.append(sum(1 for s in top if _outcome(outcomes, s) == "won") / wins)
+    return (
+        f"Lift: the top 10% of scores hold {shares[0]:.0%} of the {wins:,} won leads; "
+        f"the top 50% hold {shares[1]:.0%} (at random: 10% and 50%)."
+    )
 
 
 def _outcome(outcomes: dict[str, Outcome], score: LeadScore) -> str:
