@@ -82,3 +82,18 @@ def test_the_readme_error_example_is_what_validate_prints(tmp_path: Path) -> Non
     result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == 3
     assert example.group(1) in result.stderr.replace(str(path), "definition.yaml")
+
+
+def test_the_readme_rescore_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    demo = tmp_path / "leadgate-demo"
+    generate(demo, 150, seed=9)
+    block = re.search(r"```bash\n(leadgate rescore .*?)```", README, re.S)
+    assert block is not None
+    words = shlex.split(block.group(1).replace("\\\n", " "))
+    args = [str(ROOT / a) if a.startswith("examples/") else a for a in words[1:]]
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Rescored 150 leads on duckdb" in result.stderr
+    assert (tmp_path / "scores.parquet").stat().st_size > 0
+    assert (tmp_path / "trace.parquet").stat().st_size > 0

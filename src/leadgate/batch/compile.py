@@ -15,7 +15,7 @@ import ibis
 import ibis.expr.types as ir
 
 from leadgate.batch.conditions import DAY, FALSE, number, text, to_ibis
-from leadgate.batch.layout import ITEM_END, ITEM_START, column, property_column
+from leadgate.batch.layout import column, property_column
 from leadgate.conditions import Condition
 from leadgate.definition import Definition
 from leadgate.definition.rules import EngagementRule
@@ -307,12 +307,11 @@ class _Compiler:
                 required = required & ctx[column(f"criteria.{c.id}")]
         passed = (met >= number(d.criteria_required)) & required if d.criteria else FALSE
         met_items = text("")
-        for c in d.criteria:
+        for c in d.criteria:  # ";budget;need" -> "budget;need": the criteria that hold, in definition order
             met_items = met_items.concat(
-                ibis.cases(
-                    (ctx[column(f"criteria.{c.id}")], text(f"{ITEM_START}{c.id}{ITEM_END}")), else_=text("")
-                )
+                ibis.cases((ctx[column(f"criteria.{c.id}")], text(f";{c.id}")), else_=text(""))
             )
+        met_items = met_items.substr(1)
         return ctx.mutate(
             criteria_points=_total(points),
             criteria__met=met,

@@ -15,8 +15,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from leadgate.batch.compile import Compiled, Tables, compile_definition
-from leadgate.batch.layout import ITEM_END, ITEM_START
+from leadgate.batch.compile import Checkpoint, Compiled, Tables, compile_definition
 from leadgate.definition import Definition
 from leadgate.errors import UsageError
 
@@ -62,6 +61,20 @@ def load_tables(con: Any, tables: Mapping[str, pa.Table], prefix: str = "leadgat
     return Tables(made["leads"], made["accounts"], made["events"], made["calls"], made["answers"])
 
 
+def checkpoint_in(con: Any) -> Checkpoint:
+    """Materialise a step inside the engine: a temporary table, or on Spark a cached temporary view."""
+
+    def checkpoint(table: Any, name: str) -> Any:
+        step = f"leadgate_step_{name}"
+        if con.name == "pyspark":  # no temporary tables in ibis's pyspark backend
+            frame = con._session.sql(con.compile(table)).cache()
+            frame.createOrReplaceTempView(step)
+            return con.table(step)
+        return con.create_table(step, table, temp=True, overwrite=True)
+
+    return checkpoint
+
+
 @dataclass(frozen=True)
 class BatchResult:
     results: pd.DataFrame
@@ -71,25 +84,15 @@ class BatchResult:
 def rescore(definition: Definition, con: Any, tables: Tables, as_of: datetime) -> BatchResult:
     """Run the compiled definition in the engine and fetch the results and the trace."""
 
-    def checkpoint(table: Any, name: str) -> Any:
-        step = f"leadgate_step_{name}"
-        if con.name == "pyspark":  # no temporary tables: a cached temporary view
-            frame = con._session.sql(con.compile(table)).cache()
-            frame.createOrReplaceTempView(step)
-            return con.table(step)
-        return con.create_table(step, table, temp=True, overwrite=True)
-
-    compiled: Compiled = compile_definition(definition, tables, as_of, checkpoint)
+    compiled: Compiled = compile_definition(definition, tables, as_of, checkpoint_in(con))
     results = con.execute(compiled.results)
     results["criteria_met"] = results["criteria_met"].map(_items)
     trace = con.execute(compiled.trace)
     return BatchResult(results, trace)
 
 
-def _items(encoded: str | None) -> list[str]:
-    if not encoded:
-        return []
-    return [part.split(ITEM_END, 1)[0] for part in encoded.split(ITEM_START)[1:]]
+def _items(joined: str | None) -> list[str]:
+    return joined.split(";") if joined else []
 
 
 def _spark_schema(table: pa.Table) -> str:

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from leadgate import __version__
-from leadgate.cli import demo, generate, score
+from leadgate.cli import demo, generate, rescore, score
 from leadgate.cli.errors import err, reports_errors
 from leadgate.definition import load_definition
 from leadgate.definition.model import DefinitionSpec
@@ -89,6 +89,7 @@ def schema(
 app.command(name="generate")(reports_errors(generate.generate_command))
 app.command(name="score")(reports_errors(score.score_command))
 app.command(name="explain")(reports_errors(score.explain_command))
+app.command(name="rescore")(reports_errors(rescore.rescore_command))
 app.command(name="demo")(reports_errors(demo.demo_command))
 
 

@@ -1,0 +1,104 @@
+"""`leadgate rescore`: score every lead inside an engine (DuckDB by default, or SQLite, PostgreSQL, Spark)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from leadgate.batch.engine import ENGINES
+from leadgate.batch.run import Inputs, Summary, rescore_files
+from leadgate.cli.errors import err
+from leadgate.cli.inputs import AsOfOpt, OnErrorOpt, RejectsOpt, as_of_time, on_error_policy
+from leadgate.data.intake import Intake
+from leadgate.definition import load_definition
+from leadgate.errors import UsageError
+
+FileOpt = Annotated[Path | None, typer.Option(dir_okay=False)]
+
+
+def rescore_command(
+    definition: Annotated[Path, typer.Argument(help="the definition file (YAML or JSON)")],
+    leads: Annotated[Path, typer.Option("--leads", help="leads: .csv, .jsonl or .parquet", dir_okay=False)],
+    out: Annotated[Path, typer.Option("--out", help="where the scores go: .parquet or .csv", dir_okay=False)],
+    events: Annotated[
+        Path | None, typer.Option("--events", help="events: .jsonl or .parquet", dir_okay=False)
+    ] = None,
+    accounts: Annotated[
+        Path | None, typer.Option("--accounts", help="accounts: .csv, .jsonl or .parquet")
+    ] = None,
+    answers: Annotated[
+        Path | None, typer.Option("--answers", help="call answers: .csv, .jsonl or .parquet")
+    ] = None,
+    as_of: AsOfOpt = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="duckdb (default), sqlite, postgres or spark")
+    ] = "duckdb",
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="sqlite or postgres: the database to score in")
+    ] = None,
+    master: Annotated[
+        str, typer.Option("--master", help="spark: the master (local[1] by default)")
+    ] = "local[1]",
+    trace_out: Annotated[
+        Path | None, typer.Option("--trace-out", help="every rule's contribution: .parquet or .csv")
+    ] = None,
+    on_error: OnErrorOpt = "fail",
+    rejects: RejectsOpt = Path("leadgate-rejects.csv"),
+) -> None:
+    """Rescore every lead inside a database engine; write the scores (and the trace) to files."""
+    if engine not in ENGINES:
+        raise UsageError(f"--engine must be one of {', '.join(ENGINES)}; got {engine!r}")
+    loaded = load_definition(definition)
+    moment = as_of_time(as_of)
+    intake = Intake(on_error_policy(on_error))
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                  transient=True) as progress:  # fmt: skip
+        task = progress.add_task("starting", total=None)
+        summary, intake = rescore_files(
+            loaded, Inputs(leads, events, accounts, answers), moment, out, trace_out, engine, intake, database_url,
+            master, step=lambda name: progress.update(task, description=name),
+        )  # fmt: skip
+    report(summary, intake, rejects, engine, out, trace_out)
+
+
+def report(
+    summary: Summary, intake: Intake, rejects: Path, engine: str, out: Path, trace_out: Path | None
+) -> None:
+    rejected = intake.rejected_by_file()
+    for file, accepted in intake.accepted.items():
+        extra = f", rejected {rejected[file]:,}" if rejected.get(file) else ""
+        err.print(f"read {file}: accepted {accepted:,}{extra}", markup=False)
+    for note in intake.notes:
+        err.print(f"note: {note}", markup=False)
+    if intake.rejects:
+        intake.write_rejects(rejects)
+        err.print(
+            f"{len(intake.rejects):,} rejected rows written to {rejects} with the reason for each",
+            markup=False,
+        )
+    table = Table(title=f"Rescored {summary.leads:,} leads on {engine}", show_edge=False)
+    table.add_column("stage")
+    table.add_column("leads", justify="right")
+    table.add_column("grade")
+    table.add_column("leads", justify="right")
+    stages = sorted(summary.by_stage.items(), key=lambda kv: -kv[1])
+    grades = sorted(summary.by_grade.items())
+    for i in range(max(len(stages), len(grades))):
+        s = stages[i] if i < len(stages) else ("", None)
+        g = grades[i] if i < len(grades) else ("", None)
+        table.add_row(
+            s[0], f"{s[1]:,}" if s[1] is not None else "", g[0], f"{g[1]:,}" if g[1] is not None else ""
+        )
+    Console(stderr=True, highlight=False).print(table)
+    seconds = summary.seconds
+    err.print(
+        f"read {seconds.get('read', 0):.1f} s, scored {seconds.get('score', 0):.1f} s, wrote "
+        f"{seconds.get('write', 0):.1f} s; scores in {out}"
+        + (f", trace in {trace_out}" if trace_out else ""),
+        markup=False,
+    )
