@@ -108,3 +108,16 @@ def test_a_missing_column_names_the_header(definition: Definition, tmp_path: Pat
         csv.writer(out).writerows([["id", "email"], ["L1", "a@b.com"]])
     with pytest.raises(DataError, match="lead_id"):
         load_files(duckdb.connect(), definition, leads)
+
+
+def test_a_key_first_seen_on_a_rejected_row_is_accepted_later_as_in_python(
+    definition: Definition, generated: Path, tmp_path: Path
+) -> None:
+    rows = "L9,bad-email,,,,,,,,,,\nL9,ok@b.com,,,,,,,,,,\nL9,again@b.com,,,,,,,,,,\n"  # second accepted, third twice
+    folder = copy_with(generated, tmp_path, "leads.csv", rows)
+    with (folder / "events.jsonl").open("a") as out:  # an event id used twice: the second is rejected
+        out.write('{"event_id": "X1", "lead_id": "L9", "type": "page_viewed", "time": "2026-03-01"}\n' * 2)
+    ours, theirs = native(definition, folder, "skip"), python(definition, folder, "skip")
+    assert [(r.line, r.field) for r in ours.rejects] == [(r.line, r.field) for r in theirs.rejects]
+    assert [r.field for r in ours.rejects] == ["email", "lead_id", "event_id"]
+    assert ours.accepted == theirs.accepted

@@ -112,9 +112,21 @@ class FileLoader:
         return columns
 
     def _reject_and_keep(
-        self, name: str, path: Path, checks: list[tuple[str, str, str]], source: str
+        self,
+        name: str,
+        path: Path,
+        checks: list[tuple[str, str, str]],
+        source: str,
+        key: str | None = None,
+        duplicates_first: bool = True,
+        key_filter: str = "true",
     ) -> None:
-        """Split `source` into rejects (the first failing check of each row) and the table `name`_ok."""
+        """Split `source` into rejects (the first failing check of each row) and the view `name`_ok.
+
+        `key` must be unique: as in the Python readers, a row whose key was already accepted on an earlier
+        row is rejected, before its other checks (`duplicates_first`, leads and accounts) or after them
+        (events). Only rows matching `key_filter` take part (events of types the definition uses).
+        """
         view = self.prefix + name
         if checks:
             problem_field = (
@@ -124,14 +136,28 @@ class FileLoader:
         else:
             problem_field = problem = "NULL"
         self.sql.execute(
-            f"CREATE OR REPLACE TEMP TABLE {view}_checked AS SELECT *, {problem_field} AS _field, "
+            f"CREATE OR REPLACE TEMP TABLE {view}_checked AS SELECT * EXCLUDE (_json), {problem_field} AS _field, "
             f"{problem} AS _problem FROM {source}"
         )
+        if key is not None:
+            before = f"_problem IS NULL OR _field <> {_q(key)}" if duplicates_first else "_problem IS NULL"
+            twice = _q(f"{key} '") + f" || c.{key} || " + _q("' appears twice")
+            self.sql.execute(
+                f"UPDATE {view}_checked AS c SET _field = {_q(key)}, _problem = {twice} "
+                f"FROM (SELECT {key} AS k, min(_row) AS first FROM {view}_checked WHERE _problem IS NULL "
+                f"AND {key_filter} GROUP BY {key}) AS f "
+                f"WHERE c.{key} = f.k AND c._row > f.first AND ({before}) AND {key_filter}"
+            )
         bad = self.sql.execute(
-            f"SELECT _row, _field, _problem, _json FROM {view}_checked WHERE _problem IS NOT NULL ORDER BY _row"
+            f"SELECT _row, _field, _problem FROM {view}_checked WHERE _problem IS NOT NULL ORDER BY _row"
         ).fetchall()
-        for row, fld, message, raw in bad:
-            self.intake.reject(str(path), int(row), fld, message, str(raw or ""))
+        if bad:
+            rows = ", ".join(str(int(r[0])) for r in bad[:10_000])
+            raw = dict(
+                self.sql.execute(f"SELECT _row, _json FROM {source} WHERE _row IN ({rows})").fetchall()
+            )
+            for row, fld, message in bad:
+                self.intake.reject(str(path), int(row), fld, message, str(raw.get(row) or ""))
         self.sql.execute(
             f"CREATE OR REPLACE TEMP VIEW {view}_ok AS SELECT * FROM {view}_checked WHERE _problem IS NULL"
         )
@@ -244,14 +270,9 @@ class FileLoader:
         fields = self._fields(d.account_fields, columns_of, present, ("account_id", "domain", "name"), path)
         checks = [
             ("account_id IS NULL", "account_id", "'account_id must not be empty'"),
-            (
-                "count(*) OVER (PARTITION BY account_id ORDER BY _row ROWS UNBOUNDED PRECEDING) > 1",
-                "account_id",
-                "'account_id ''' || account_id || ''' appears twice'",
-            ),
         ]
         checks += [c for n, (col, t) in fields.items() if (c := self._type_check(_ident(col), t, col))]
-        self._reject_and_keep("accounts", path, checks, f"{self.prefix}accounts_in")
+        self._reject_and_keep("accounts", path, checks, f"{self.prefix}accounts_in", key="account_id")
         values = {
             "id": "lower(account_id)", "domain": "lower(domain)", "name": "lower(name)" if "name" in present else "NULL",
             **{n: self._value(_ident(col), t) for n, (col, t) in fields.items()},
@@ -294,11 +315,6 @@ class FileLoader:
         checks = [
             ("lead_id IS NULL", "lead_id", "'lead_id must not be empty'"),
             (
-                "count(*) OVER (PARTITION BY lead_id ORDER BY _row ROWS UNBOUNDED PRECEDING) > 1",
-                "lead_id",
-                "'lead_id ''' || lead_id || ''' appears twice'",
-            ),
-            (
                 f"{email} IS NOT NULL AND (len({email}) - len(replace({email}, '@', '')) <> 1 "
                 f"OR starts_with({email}, '@') OR ends_with({email}, '@'))",
                 "email",
@@ -319,7 +335,7 @@ class FileLoader:
                 )
             )
         checks += [c for n, (col, t) in fields.items() if (c := self._type_check(_ident(col), t, col))]
-        self._reject_and_keep("leads", path, checks, f"{self.prefix}leads_in")
+        self._reject_and_keep("leads", path, checks, f"{self.prefix}leads_in", key="lead_id")
         domain = f"CASE WHEN {email} IS NULL THEN NULL ELSE split_part({email}, '@', 2) END"
         resolved = (
             f"coalesce({given}, (SELECT a.account_id FROM {self.prefix}accounts a WHERE a._domain = {domain} LIMIT 1))"
@@ -404,14 +420,15 @@ class FileLoader:
             check = self._type_check(cell, vt, f"properties.{p}")
             if check:
                 checks.append((f"type = {_q(t)} AND {check[0]}", check[1], check[2]))
-        checks.append(
-            (
-                f"type IN ({declared}) AND count(*) OVER (PARTITION BY event_id ORDER BY _row ROWS UNBOUNDED PRECEDING) > 1",
-                "event_id",
-                "'event_id ''' || event_id || ''' appears twice'",
-            )
+        self._reject_and_keep(
+            "events",
+            path,
+            checks,
+            f"{self.prefix}events_in2",
+            key="event_id",
+            duplicates_first=False,
+            key_filter=f"type IN ({declared})",
         )
-        self._reject_and_keep("events", path, checks, f"{self.prefix}events_in2")
         unused = self.sql.execute(
             f"SELECT type, count(*) FROM {self.prefix}events_ok WHERE type NOT IN ({declared}) GROUP BY type "
             "ORDER BY count(*) DESC, type"
