@@ -256,6 +256,9 @@ class FileLoader:
             )
         return found
 
+    def _property_cell(self, prop: str) -> str:
+        return f"NULLIF(trim(_pv[{self._property_index[prop]}]), '')"
+
     # -- the files ------------------------------------------------------------------------------------
 
     def accounts(self, path: Path) -> None:
@@ -389,9 +392,17 @@ class FileLoader:
         properties = (
             "json_extract(_json, '$.properties')" if kind == "jsonl" else "TRY_CAST(properties AS JSON)"
         )
+        # parse each event's properties once: every declared property's text, by position in `names`
+        names = sorted({p for _, p, _ in props})
+        self._property_index = {p: i + 1 for i, p in enumerate(names)}
+        paths = "[" + ", ".join(_q("$." + p) for p in names) + "]"
+        extract = f"json_extract_string(_props, {paths})" if names else "NULL::VARCHAR[]"
         self.sql.execute(
-            f"CREATE OR REPLACE TEMP VIEW {self.prefix}events_in2 AS SELECT *, {properties} AS _props "
-            f"FROM {self.prefix}events_in"
+            f"CREATE OR REPLACE TEMP VIEW {self.prefix}events_in2 AS SELECT s.* EXCLUDE (_props), {extract} AS _pv, "
+            f"CASE WHEN _props IS NULL THEN 'NULL' ELSE json_type(_props) END AS _props_type, "
+            f"CAST(_props AS VARCHAR) AS _props_text, k.lead_id IS NOT NULL AS _known "
+            f"FROM (SELECT *, {properties} AS _props FROM {self.prefix}events_in) AS s "
+            f"LEFT JOIN (SELECT lead_id FROM {self.prefix}leads) AS k ON s.lead_id = k.lead_id"
         )
         declared = ", ".join(_q(t) for t in d.event_types) or "NULL"
         checks: list[tuple[str, str, str]] = [
@@ -400,7 +411,7 @@ class FileLoader:
         ]
         checks += [
             (
-                f"lead_id NOT IN (SELECT lead_id FROM {self.prefix}leads)",
+                "NOT _known",
                 "lead_id",
                 "'unknown lead ''' || lead_id || ''': not in the leads file'",
             ),
@@ -410,13 +421,13 @@ class FileLoader:
                 "'expected an ISO 8601 date or timestamp (2026-05-04T10:12:00Z); got ''' || time || ''''",
             ),
             (
-                "_props IS NOT NULL AND json_type(_props) NOT IN ('OBJECT', 'NULL')",
+                "_props_type NOT IN ('OBJECT', 'NULL')",
                 "properties",
-                "'expected an object of properties; got ' || CAST(_props AS VARCHAR)",
+                "'expected an object of properties; got ' || _props_text",
             ),
         ]
         for t, p, vt in props:
-            cell = _property_cell(p)
+            cell = self._property_cell(p)
             check = self._type_check(cell, vt, f"properties.{p}")
             if check:
                 checks.append((f"type = {_q(t)} AND {check[0]}", check[1], check[2]))
@@ -441,7 +452,7 @@ class FileLoader:
             )
             self.intake.accepted[str(path)] -= total
         values = ", ".join(
-            f"CASE WHEN type = {_q(t)} THEN {self._value(_property_cell(p), vt)} END::{_sql_type(vt)} "
+            f"CASE WHEN type = {_q(t)} THEN {self._value(self._property_cell(p), vt)} END::{_sql_type(vt)} "
             f"AS {property_column(t, p)}"
             for t, p, vt in props
         )
@@ -551,10 +562,6 @@ class FileLoader:
             f"WHERE {criterion} IN ({known})) WHERE _last = 1"
         )
         self.loaded.tables.update(calls=f"{self.prefix}calls", answers=f"{self.prefix}answers")
-
-
-def _property_cell(prop: str) -> str:
-    return f"NULLIF(trim(json_extract_string(_props, {_q('$.' + prop)})), '')"
 
 
 def _sql_type(vtype: ValueType) -> str:
