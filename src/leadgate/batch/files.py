@@ -8,7 +8,6 @@ lines (the header is line 1 of a CSV), so they are exact for files with one row 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from leadgate.batch.layout import ITEM_END, ITEM_START, column, property_column
 from leadgate.conditions import Kind, ValueType
 from leadgate.data.intake import Intake, Reject
+from leadgate.data.read import columns_of, vocabulary_columns
 from leadgate.definition import Definition
 from leadgate.errors import DataError, Problem, UsageError
 from leadgate.records import CALL_OUTCOMES
@@ -226,36 +226,6 @@ class FileLoader:
         assert chr(31) == ITEM_START and chr(30) == ITEM_END
         return f"NULLIF({encoded}, '')"
 
-    def _fields(
-        self,
-        fields: Mapping[str, ValueType],
-        columns_of: Mapping[str, str],
-        present: list[str],
-        builtins: tuple[str, ...],
-        path: Path,
-    ) -> dict[str, tuple[str, ValueType]]:
-        found: dict[str, tuple[str, ValueType]] = {}
-        absent = []
-        for name, vtype in fields.items():
-            if name in builtins or name in ("id", "email_domain"):
-                continue
-            col = columns_of.get(name, name)
-            if col in present:
-                found[name] = (col, vtype)
-            else:
-                absent.append(col)
-        if absent:
-            self.intake.notes.append(
-                f"{path}: no column for {', '.join(absent)}: those fields are missing for every row"
-            )
-        used = {c for c, _ in found.values()} | set(builtins)
-        unused = [h for h in present if h not in used]
-        if unused:
-            self.intake.notes.append(
-                f"{path}: columns not in the definition's vocabulary, not used: {', '.join(unused)}"
-            )
-        return found
-
     def _property_cell(self, prop: str) -> str:
         return f"NULLIF(trim(_pv[{self._property_index[prop]}]), '')"
 
@@ -263,14 +233,16 @@ class FileLoader:
 
     def accounts(self, path: Path) -> None:
         d = self.d
-        columns_of = {n: f.column for n, f in d.spec.vocabulary.account.items() if f.column}
+        renamed = columns_of(d, "account")
         present = self._source(
             path,
             "accounts_in",
             ("account_id", "domain"),
-            ["account_id", "domain", "name", *(columns_of.get(n, n) for n in d.account_fields)],
+            ["account_id", "domain", "name", *(renamed.get(n, n) for n in d.account_fields)],
         )
-        fields = self._fields(d.account_fields, columns_of, present, ("account_id", "domain", "name"), path)
+        fields = vocabulary_columns(
+            d.account_fields, renamed, present, ("account_id", "domain", "name"), path, self.intake
+        )
         checks = [
             ("account_id IS NULL", "account_id", "'account_id must not be empty'"),
         ]
@@ -302,15 +274,20 @@ class FileLoader:
 
     def leads(self, path: Path, with_accounts: bool) -> None:
         d = self.d
-        columns_of = {n: f.column for n, f in d.spec.vocabulary.lead.items() if f.column}
+        renamed = columns_of(d, "lead")
         present = self._source(
             path,
             "leads_in",
             ("lead_id",),
-            ["lead_id", "email", "account_id", "created_at", *(columns_of.get(n, n) for n in d.lead_fields)],
+            ["lead_id", "email", "account_id", "created_at", *(renamed.get(n, n) for n in d.lead_fields)],
         )
-        fields = self._fields(
-            d.lead_fields, columns_of, present, ("lead_id", "email", "account_id", "created_at"), path
+        fields = vocabulary_columns(
+            d.lead_fields,
+            renamed,
+            present,
+            ("lead_id", "email", "account_id", "created_at"),
+            path,
+            self.intake,
         )
         email = "lower(email)" if "email" in present else "NULL"
         given = "account_id" if "account_id" in present else "NULL"

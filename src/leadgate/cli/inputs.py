@@ -65,6 +65,12 @@ def read_inputs(
     """Read the data files, report counts and notes on stderr, and write the rejects file if any."""
     intake = Intake(on_error_policy(on_error))
     data = load_dataset(definition, leads, accounts, events, answers, intake)
+    report_intake(intake, rejects)
+    return data
+
+
+def report_intake(intake: Intake, rejects: Path) -> None:
+    """Counts per file, notes, and the rejects file (written only when there are rejects)."""
     rejected = intake.rejected_by_file()
     for file, accepted in intake.accepted.items():
         extra = f", rejected {rejected[file]:,}" if rejected.get(file) else ""
@@ -80,4 +86,3 @@ def read_inputs(
             f"{len(intake.rejects):,} rejected rows written to {rejects} with the reason for each",
             markup=False,
         )
-    return data

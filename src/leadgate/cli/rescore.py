@@ -13,7 +13,7 @@ from rich.table import Table
 from leadgate.batch.engine import ENGINES
 from leadgate.batch.run import Inputs, Summary, rescore_files
 from leadgate.cli.errors import err
-from leadgate.cli.inputs import AsOfOpt, OnErrorOpt, RejectsOpt, as_of_time, on_error_policy
+from leadgate.cli.inputs import AsOfOpt, OnErrorOpt, RejectsOpt, as_of_time, on_error_policy, report_intake
 from leadgate.data.intake import Intake
 from leadgate.definition import load_definition
 from leadgate.errors import UsageError
@@ -69,18 +69,7 @@ def rescore_command(
 def report(
     summary: Summary, intake: Intake, rejects: Path, engine: str, out: Path, trace_out: Path | None
 ) -> None:
-    rejected = intake.rejected_by_file()
-    for file, accepted in intake.accepted.items():
-        extra = f", rejected {rejected[file]:,}" if rejected.get(file) else ""
-        err.print(f"read {file}: accepted {accepted:,}{extra}", markup=False)
-    for note in intake.notes:
-        err.print(f"note: {note}", markup=False)
-    if intake.rejects:
-        intake.write_rejects(rejects)
-        err.print(
-            f"{len(intake.rejects):,} rejected rows written to {rejects} with the reason for each",
-            markup=False,
-        )
+    report_intake(intake, rejects)
     table = Table(title=f"Rescored {summary.leads:,} leads on {engine}", show_edge=False)
     table.add_column("stage")
     table.add_column("leads", justify="right")

@@ -116,7 +116,7 @@ def _raw(row: Mapping[str, str]) -> str:
     return ",".join(v for k, v in row.items() if k != "__width__")
 
 
-def _vocabulary_columns(
+def vocabulary_columns(
     fields: Mapping[str, ValueType],
     columns_of: Mapping[str, str],
     header: list[str],
@@ -169,9 +169,9 @@ def read_accounts(path: Path, definition: Definition, intake: Intake) -> dict[st
     name = str(path)
     for line, row, header in _csv_rows(path, ACCOUNT_COLUMNS[:2]):
         if columns is None:
-            columns = _vocabulary_columns(
+            columns = vocabulary_columns(
                 definition.account_fields,
-                _columns_of(definition, "account"),
+                columns_of(definition, "account"),
                 header,
                 ACCOUNT_COLUMNS,
                 path,
@@ -206,8 +206,8 @@ def read_leads(
     name = str(path)
     for line, row, header in _csv_rows(path, ("lead_id",)):
         if columns is None:
-            columns = _vocabulary_columns(
-                definition.lead_fields, _columns_of(definition, "lead"), header, LEAD_COLUMNS, path, intake
+            columns = vocabulary_columns(
+                definition.lead_fields, columns_of(definition, "lead"), header, LEAD_COLUMNS, path, intake
             )
         if "__width__" in row:
             intake.reject(name, line, None, row["__width__"], _raw(row))
@@ -248,7 +248,8 @@ def read_leads(
     return leads
 
 
-def _columns_of(definition: Definition, section: str) -> dict[str, str]:
+def columns_of(definition: Definition, section: str) -> dict[str, str]:
+    """Vocabulary fields whose data column has another name (`column:` in the vocabulary)."""
     specs = definition.spec.vocabulary.lead if section == "lead" else definition.spec.vocabulary.account
     return {n: f.column for n, f in specs.items() if f.column}
 
