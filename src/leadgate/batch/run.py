@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ def rescore_files(
     database_url: str | None = None,
     master: str = "local[1]",
     step: Callable[[str], None] = lambda _name: None,
+    memory_limit: str = "4GB",
 ) -> tuple[Summary, Intake]:
     """Read, score and write. `step(name)` is called as each step starts (for a progress display)."""
     _check_output(out, "--out")
@@ -62,6 +64,9 @@ def rescore_files(
     started = time.perf_counter()
     step("reading the files")
     files = ibis.duckdb.connect()
+    # DuckDB caches up to 80 % of the machine's memory by default; with a limit it spills to disk instead
+    files.con.execute("SET memory_limit = ?", [memory_limit])
+    files.con.execute("SET temp_directory = ?", [tempfile.mkdtemp(prefix="leadgate-duckdb-")])
     loaded, intake = load_files(
         files.con, definition, inputs.leads, inputs.accounts, inputs.events, inputs.answers, intake
     )

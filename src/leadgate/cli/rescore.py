@@ -47,6 +47,9 @@ def rescore_command(
     trace_out: Annotated[
         Path | None, typer.Option("--trace-out", help="every rule's contribution: .parquet or .csv")
     ] = None,
+    memory_limit: Annotated[
+        str, typer.Option("--memory-limit", help="DuckDB's memory limit; past it, it spills to disk")
+    ] = "4GB",
     on_error: OnErrorOpt = "fail",
     rejects: RejectsOpt = Path("leadgate-rejects.csv"),
 ) -> None:
@@ -61,7 +64,7 @@ def rescore_command(
         task = progress.add_task("starting", total=None)
         summary, intake = rescore_files(
             loaded, Inputs(leads, events, accounts, answers), moment, out, trace_out, engine, intake, database_url,
-            master, step=lambda name: progress.update(task, description=name),
+            master, step=lambda name: progress.update(task, description=name), memory_limit=memory_limit,
         )  # fmt: skip
     report(summary, intake, rejects, engine, out, trace_out)
 
