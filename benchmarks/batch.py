@@ -69,6 +69,7 @@ FLOOR_RUNS = 3
 PANDAS_TIMEOUT_S = 3600.0
 RESCORE_TIMEOUT_S = 3 * 3600.0
 TOLERANCE = 1e-6
+PROFILE_MEMORY_LIMIT = "4GB"  # leadgate rescore's default --memory-limit
 TARGET_FLOOR_RATIO = 3.0  # rescore within 3x the floor
 TARGET_PANDAS_SPEEDUP = 10.0  # rescore at least 10x faster than pandas
 TARGET_PEAK_GB = 6.0  # peak memory under 6 GB
@@ -94,9 +95,12 @@ def git_state() -> dict[str, Any]:
         return done.stdout.strip() if done.returncode == 0 else None
 
     changed = git("status", "--porcelain", "--untracked-files=all", "--", "src")
+    bench = git("status", "--porcelain", "--untracked-files=all", "--", "benchmarks")
     return {
         "commit": git("rev-parse", "--short", "HEAD"),
+        "src_tree": git("rev-parse", "--short", "HEAD:src"),  # the code measured, whatever else is committed
         "src_dirty": bool(changed) if changed is not None else None,
+        "benchmarks_dirty": bool(bench) if bench is not None else None,
     }
 
 
@@ -500,10 +504,11 @@ def run_pandas(data: Path, work: Path, repeat: int, keep: Path | None = None) ->
     }
 
 
-def profile_rescore(data: Path) -> dict[str, Any]:
+def profile_rescore(data: Path, work: Path) -> dict[str, Any]:
     """Where `leadgate rescore` (DuckDB) spends its time, in this process: every SQL statement of the file
-    loader, and every step the compiled definition materialises. Uses leadgate.batch's internals (as
-    leadgate.batch.run does), so it may need updating when they change."""
+    loader, and every step the compiled definition materialises, with rescore's default memory limit
+    (PROFILE_MEMORY_LIMIT). Uses leadgate.batch's internals (as leadgate.batch.run does), so it may need
+    updating when they change."""
     import ibis
 
     from leadgate.batch.compile import Tables, compile_definition
@@ -528,6 +533,10 @@ def profile_rescore(data: Path) -> dict[str, Any]:
 
     definition = load_definition(DEFINITION)
     con = ibis.duckdb.connect()
+    spill = work / "duckdb-spill"
+    spill.mkdir(exist_ok=True)
+    con.con.execute("SET memory_limit = ?", [PROFILE_MEMORY_LIMIT])
+    con.con.execute("SET temp_directory = ?", [str(spill)])
     start = time.perf_counter()
     loaded, _intake = load_files(Timed(con.con), definition, data / "leads.parquet", data / "accounts.parquet",
                                  data / "events.parquet", data / "answers.parquet")  # fmt: skip
@@ -552,6 +561,7 @@ def profile_rescore(data: Path) -> dict[str, Any]:
     top = sorted(statements, reverse=True)[:8]
     return {
         "events": None,
+        "memory_limit": PROFILE_MEMORY_LIMIT,
         "load_files_s": load_s,
         "load_statements": [{"seconds": t, "sql": sql[:300]} for t, sql in top],
         "score_s": score_s,
@@ -1098,7 +1108,11 @@ def markdown(r: dict[str, Any]) -> str:
         )
     prof = r.get("profile")
     if prof and "error" not in prof:
-        lines += ["", f"| rescore step, {_n(prof['events'])} events, in process | seconds |", "|---|---:|"]
+        lines += [
+            "",
+            f"| rescore step, {_n(prof['events'])} events, in process (memory limit {prof['memory_limit']}) | seconds |",
+            "|---|---:|",
+        ]
         lines.append(f"| file loader (`load_files`), all statements | {prof['load_files_s']:.1f} |")
         for st in prof["load_statements"][:5]:
             sql = st["sql"][:110].replace("|", "\\|")
@@ -1299,7 +1313,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.profile:
             log("profile: rescore's steps at the largest size, in process ...")
             try:
-                result["profile"] = {**profile_rescore(Path(sizes[-1]["dir"])), "events": sizes[-1]["events"]}
+                result["profile"] = {
+                    **profile_rescore(Path(sizes[-1]["dir"]), work),
+                    "events": sizes[-1]["events"],
+                }
             except Exception as exc:  # internals changed: say so, keep the other figures
                 result["profile"] = {"error": f"{type(exc).__name__}: {exc}"}
 
@@ -1309,11 +1326,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     m, g = result["machine"], result["git"]
     print()
     print(f"command: {result['command']}")
-    print(f"code: commit {g['commit']}{' with uncommitted changes under src/' if g['src_dirty'] else ''}")
-    if result["git_at_end"] != g or g["src_dirty"]:
-        print(
-            f"WARNING: the code under src/ changed during the run (at the end: {result['git_at_end']}); rerun"
-        )
+    dirty = [d for d in ("src", "benchmarks") if g[f"{d}_dirty"]]
+    print(
+        f"code: commit {g['commit']}"
+        + (f" with uncommitted changes under {', '.join(dirty)}" if dirty else "")
+    )
+    end = result["git_at_end"]
+    if (end["src_tree"], end["src_dirty"]) != (g["src_tree"], g["src_dirty"]):
+        print(f"WARNING: the code under src/ changed during the run (at the end: {end}); rerun")
+    elif g["src_dirty"]:
+        print("WARNING: uncommitted changes under src/: these figures are not those of a commit")
     print(
         f"machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gb']:.1f} GiB, Python {m['python']}, "
         f"DuckDB {m['duckdb']}, pandas {m['pandas']}; {m['platform']}; 1-min load average "

@@ -66,7 +66,8 @@ def rescore_files(
     files = ibis.duckdb.connect()
     # DuckDB caches up to 80 % of the machine's memory by default; with a limit it spills to disk instead
     files.con.execute("SET memory_limit = ?", [memory_limit])
-    files.con.execute("SET temp_directory = ?", [tempfile.mkdtemp(prefix="leadgate-duckdb-")])
+    spill = tempfile.TemporaryDirectory(prefix="leadgate-duckdb-")  # removed when the run ends
+    files.con.execute("SET temp_directory = ?", [spill.name])
     loaded, intake = load_files(
         files.con, definition, inputs.leads, inputs.accounts, inputs.events, inputs.answers, intake
     )
@@ -99,6 +100,8 @@ def rescore_files(
     if trace_out is not None:
         _write(con, compiled.trace, trace_out)
     summary.seconds["write"] = time.perf_counter() - started
+    files.disconnect()
+    spill.cleanup()
     return summary, intake
 
 
