@@ -15,7 +15,7 @@ from typing import Any
 from leadgate.batch.layout import ITEM_END, ITEM_START, column, property_column
 from leadgate.conditions import Kind, ValueType
 from leadgate.data.intake import Intake, Reject
-from leadgate.data.read import columns_of, vocabulary_columns
+from leadgate.data.read import columns_of, require_columns, vocabulary_columns
 from leadgate.definition import Definition
 from leadgate.errors import DataError, Problem, UsageError
 from leadgate.records import CALL_OUTCOMES
@@ -89,17 +89,7 @@ class FileLoader:
                 else f"read_parquet({_q(str(path))})"
             )
             columns = [r[0] for r in self.sql.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
-            missing = [c for c in required if c not in columns]
-            if missing:
-                raise DataError(
-                    [
-                        Problem(
-                            f"the header must have the column(s) {', '.join(missing)}; found {', '.join(columns)}",
-                            file=str(path),
-                            line=1,
-                        )
-                    ]
-                )
+            require_columns(path, columns, required)
             offset = 1 if kind == "csv" else 0
             cells = ", ".join(
                 f"NULLIF(trim(CAST({_ident(c)} AS VARCHAR)), '') AS {_ident(c)}" for c in columns

@@ -80,17 +80,7 @@ def _csv_rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict
             ) from None
         except (csv.Error, UnicodeDecodeError) as exc:
             raise DataError([Problem(f"cannot read the header: {exc}", file=str(path), line=1)]) from None
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise DataError(
-                [
-                    Problem(
-                        f"the header must have the column(s) {', '.join(missing)}; found {', '.join(header)}",
-                        file=str(path),
-                        line=1,
-                    )
-                ]
-            )
+        require_columns(path, header, required)
         line = reader.line_num
         while True:
             try:
@@ -110,6 +100,21 @@ def _csv_rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict
             else:
                 row = dict(zip(header, cells, strict=True))
             yield start, row, header
+
+
+def require_columns(path: Path, header: list[str], required: tuple[str, ...]) -> None:
+    """A file must have the columns it is read by; say which are missing and what was found."""
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise DataError(
+            [
+                Problem(
+                    f"the header must have the column(s) {', '.join(missing)}; found {', '.join(header)}",
+                    file=str(path),
+                    line=1,
+                )
+            ]
+        )
 
 
 def _raw(row: Mapping[str, str]) -> str:
