@@ -31,10 +31,15 @@ def test_quick_start_has_exactly_two_commands() -> None:
 
 
 def _commands() -> dict[str, Any]:
+    """Every command by its full name, the subcommands of groups (`definitions publish`) included."""
     group = typer.main.get_command(app)
     commands = getattr(group, "commands", None)
     assert isinstance(commands, dict)
-    return dict(commands)
+    found = dict(commands)
+    for name, command in commands.items():
+        for sub, inner in (getattr(command, "commands", None) or {}).items():
+            found[f"{name} {sub}"] = inner
+    return found
 
 
 def test_every_command_is_documented() -> None:

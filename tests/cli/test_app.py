@@ -5,14 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from leadgate import __version__
 from leadgate.cli.app import app
 from leadgate.data.generate import generate
+from leadgate.service.store import open_store, tables
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SAAS = EXAMPLES / "b2b-saas.yaml"
@@ -176,17 +179,26 @@ def test_explain_an_unknown_lead(data: Path) -> None:
     assert "no lead 'nobody'" in result.stderr
 
 
-def test_demo_generates_scores_and_summarises(tmp_path: Path) -> None:
+def test_demo_replays_through_the_service_scores_live_and_summarises(tmp_path: Path) -> None:
     result = runner.invoke(
-        app, ["demo", "--leads", "400", "--dir", str(tmp_path / "demo")], env={"COLUMNS": "160"}
+        app, ["demo", "--leads", "300", "--dir", str(tmp_path / "demo"), "--no-serve"], env={"COLUMNS": "160"}
     )
     assert result.exit_code == 0, result.output
-    assert "Generated 400 leads" in result.stdout
+    assert "Generated 300 leads" in result.stdout
+    assert "Replayed them through the service's ingestion" in result.stdout
     assert "Recommended stage vs. what happened" in result.stdout
-    assert "Top 10 leads" in result.stdout
     assert "Lift: the top 10% of scores hold" in result.stdout
-    assert "leadgate explain" in result.stdout
-    assert (tmp_path / "demo" / "events.jsonl").exists()
+    live = re.search(r"(L\d+): score ([\d.]+) → ([\d.]+), stage (\w+) → (\w+)", result.stdout)
+    assert live is not None, result.stdout
+    assert float(live.group(3)) > float(live.group(2)), "a demo request adds points at once"
+    assert "/docs" in result.stdout and "lg_" in result.stdout and "wk_" in result.stdout
+    store = open_store(f"sqlite:///{tmp_path / 'demo' / 'leadgate.db'}")
+    with store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(tables.Lead)) == 300
+        assert session.scalar(select(func.count()).select_from(tables.LeadScore)) == 300
+        events = session.scalar(select(func.count()).select_from(tables.Event))
+    written = sum(1 for line in (tmp_path / "demo" / "events.jsonl").open() if line.strip())
+    assert events == written + 1  # every generated event, and the live one
 
 
 @pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.yaml")))

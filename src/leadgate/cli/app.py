@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from leadgate import __version__
-from leadgate.cli import demo, generate, rescore, score
+from leadgate.cli import demo, generate, importing, rescore, score, service
 from leadgate.cli.errors import err, reports_errors
 from leadgate.definition import load_definition
 from leadgate.definition.model import DefinitionSpec
@@ -91,6 +91,11 @@ app.command(name="score")(reports_errors(score.score_command))
 app.command(name="explain")(reports_errors(score.explain_command))
 app.command(name="rescore")(reports_errors(rescore.rescore_command))
 app.command(name="demo")(reports_errors(demo.demo_command))
+app.command(name="serve")(reports_errors(service.serve_command))
+app.command(name="import")(reports_errors(importing.import_command))
+app.add_typer(service.tokens_app, name="tokens")
+app.add_typer(service.definitions_app, name="definitions")
+app.add_typer(service.workspace_app, name="workspace")
 
 
 def main() -> None:

@@ -1,23 +1,39 @@
-"""`leadgate demo`: generate data, score it with the B2B SaaS example, and show what came out."""
+"""`leadgate demo`: generate data, replay it through the service with live scoring, show what came out,
+send one live event over HTTP, and serve the API."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import select
 
+from leadgate.cli.errors import err
 from leadgate.cli.generate import run_generate
-from leadgate.cli.output import print_table
-from leadgate.data.generate import DEFAULT_END
+from leadgate.cli.serving import free_port, running_service, wait_for_interrupt
 from leadgate.data.intake import Intake
-from leadgate.data.read import Outcome, load_dataset, read_outcomes
+from leadgate.data.read import Outcome, read_outcomes
 from leadgate.definition import Definition, load_definition
-from leadgate.scoring import LeadScore, score_leads
+from leadgate.points import show
+from leadgate.scoring import LeadScore
+from leadgate.service import tokens, versions
+from leadgate.service.importing import import_file
+from leadgate.service.mapping import load_mapping
+from leadgate.service.store import open_store, tables
+from leadgate.service.workspace import DEFAULT_WORKSPACE, DefinitionCache, ensure_workspace, utc_now
 
 
 def example_path(name: str) -> Path:
@@ -26,65 +42,176 @@ def example_path(name: str) -> Path:
 
 
 def demo_command(
-    directory: Annotated[Path, typer.Option("--dir", help="where to write the generated data")] = Path(
-        "leadgate-demo"
-    ),
+    directory: Annotated[
+        Path, typer.Option("--dir", help="where to write the generated data and the store")
+    ] = Path("leadgate-demo"),
     leads: Annotated[int, typer.Option("--leads", min=10, help="how many leads to generate")] = 3000,
     seed: Annotated[int, typer.Option("--seed")] = 7,
+    host: Annotated[str, typer.Option(help="address the service listens on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port the service listens on")] = 8000,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="keep the service running after the summary")
+    ] = True,
 ) -> None:
-    """Generate realistic data, score it with examples/b2b-saas.yaml, print the funnel and the top leads."""
+    """Generate realistic data, replay it through the service's ingestion (live scoring with
+    examples/b2b-saas.yaml), show the funnel against outcomes, send one live event over HTTP, and serve."""
     console = Console(highlight=False)
     definition_file = example_path("b2b-saas.yaml")
-    definition = load_definition(definition_file)
-    summary = run_generate(directory, leads, seed, None, 25.0)
+    now = datetime.now(UTC).replace(microsecond=0)
+    summary = run_generate(directory, leads, seed, now.isoformat(), 25.0)
     console.print(
         f"Generated {summary.leads:,} leads at {summary.accounts:,} accounts with {summary.events:,} events "
-        f"and {summary.calls:,} qualification calls in {directory}/"
+        f"and {summary.calls:,} qualification calls in {directory}/ (up to now)"
     )
-    data = load_dataset(
-        definition,
-        directory / "leads.csv",
-        directory / "accounts.csv",
-        directory / "events.jsonl",
-        directory / "answers.csv",
-        Intake("fail"),
+    database = directory / "leadgate.db"
+    for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        stale.unlink(missing_ok=True)
+    url = f"sqlite:///{database}"
+    setup = replay(url, definition_file, directory)
+    console.print(
+        f"Replayed them through the service's ingestion into {database} (SQLite): every account, lead, event "
+        f"and call was stored and re-scored live with [bold]{setup.definition.name}[/] (version 1, active) "
+        f"in {setup.seconds:.1f} s."
     )
     outcomes = read_outcomes(directory / "outcomes.csv", Intake("fail"))
-    scores = list(
-        score_leads(
-            definition,
-            data.leads.values(),
-            data.accounts,
-            data.events_by_lead,
-            data.calls_by_lead,
-            DEFAULT_END,
-        )
-    )
-    console.print(
-        f"Scored them with [bold]{definition.name}[/] (version {definition.version}) "
-        f"as of {DEFAULT_END.date().isoformat()}.\n"
-    )
-    console.print(funnel_table(definition, scores, outcomes))
-    console.print(
-        "Scores are as of the data's last day: a deal closed months ago belongs to a lead whose engagement\n"
-        "has faded since, which is why some won leads sit in the first stage today.",
-        style="dim",
-    )
-    console.print(grade_table(definition, scores, outcomes))
+    scores = stored_scores(url)
+    console.print(funnel_table(setup.definition, scores, outcomes))
+    console.print(grade_table(setup.definition, scores, outcomes))
     console.print(lift_line(scores, outcomes))
-    top = sorted((s for s in scores if not s.disqualified), key=lambda s: (-s.score, s.lead_id))[:10]
-    print_table(top, console, title="Top 10 leads, with the reasons")
-    first = top[0].lead_id if top else "L0000001"
+    with running_service(url, host, port if serve else free_port(host)) as base:
+        live_event(console, base, setup, scores)
+        console.print("\nWhere to look:", style="bold")
+        console.print(f"  API docs (try it out, Authorize with the admin token):  {base}/docs", markup=False)
+        console.print(f"  admin token:  {setup.admin_token}", markup=False)
+        console.print(
+            f"  write key (events only, e.g. for a Segment source):  {setup.write_key}", markup=False
+        )
+        console.print(
+            f'  curl -H "Authorization: Bearer {setup.admin_token}" "{base}/v1/leads?stage=MQL&sort=-score&limit=5"',
+            markup=False,
+        )
+        console.print(f"  LEADGATE_DATABASE_URL={url} leadgate definitions list", markup=False)
+        if serve:
+            console.print("\nServing; press Ctrl-C to stop.", style="bold")
+            wait_for_interrupt()
+
+
+@dataclass(frozen=True)
+class Replayed:
+    definition: Definition
+    admin_token: str
+    write_key: str
+    seconds: float
+
+
+def replay(url: str, definition_file: Path, directory: Path) -> Replayed:
+    """Publish the definition, make tokens, and import the generated files through the ingestion path."""
+    started = time.perf_counter()
+    store = open_store(url)
+    with store.transaction() as session:
+        workspace = ensure_workspace(session)
+        versions.publish(
+            session,
+            workspace,
+            definition_file.read_text(encoding="utf-8"),
+            "the demo's definition",
+            "demo",
+            utc_now(),
+        )
+        admin, _ = tokens.create_token(session, workspace, "admin", "demo admin", utc_now())
+        write, _ = tokens.create_token(session, workspace, "write", "demo website", utc_now())
+    cache = DefinitionCache()
+    versions.activate(store, DEFAULT_WORKSPACE, 1, "demo", cache, utc_now)
     files = (
-        f"--leads {directory}/leads.csv --accounts {directory}/accounts.csv --events {directory}/events.jsonl "
-        f"--answers {directory}/answers.csv --as-of {DEFAULT_END.date().isoformat()}"
+        ("accounts", "accounts.csv"),
+        ("leads", "leads.csv"),
+        ("events", "events.jsonl"),
+        ("calls", "answers.csv"),
     )
-    console.print("\nNext:", style="bold")
-    console.print(f"  leadgate explain {definition_file} --lead {first} {files}", markup=False)
-    console.print(f"  leadgate score {definition_file} {files} --format csv > scored.csv", markup=False)
+    with Progress(
+        TextColumn("replaying {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        for kind, name in files:
+            path = directory / name
+            task = bar.add_task(kind, total=None)
+            import_file(
+                store, DEFAULT_WORKSPACE, load_mapping(None, kind), path, Intake("fail"), cache,
+                progress=partial(bar.advance, task),
+            )  # fmt: skip
+    definition = load_definition(definition_file)
+    store.close()
+    return Replayed(definition, admin, write, time.perf_counter() - started)
 
 
-def funnel_table(definition: Definition, scores: list[LeadScore], outcomes: dict[str, Outcome]) -> Table:
+@dataclass(frozen=True)
+class Scored:
+    """What the summary tables need of a lead's current score."""
+
+    lead_id: str
+    score: float
+    grade: str
+    stage: str
+    disqualified: bool
+    reasons: tuple[str, ...]
+
+
+def stored_scores(url: str) -> list[Scored]:
+    store = open_store(url, migrate=False)
+    with store.reading() as session:
+        rows = session.execute(
+            select(
+                tables.Lead.lead_id,
+                tables.LeadScore.score,
+                tables.LeadScore.grade,
+                tables.LeadScore.stage,
+                tables.LeadScore.disqualified,
+                tables.LeadScore.result,
+            ).join(tables.LeadScore, tables.LeadScore.lead_pk == tables.Lead.id)
+        ).all()
+    store.close()
+    return [Scored(r[0], r[1], r[2], r[3], r[4], tuple(r[5].get("reasons", ()))) for r in rows]
+
+
+def live_event(console: Console, base: str, setup: Replayed, scores: list[Scored]) -> None:
+    """Send one event over HTTP, as a website would, and show the lead's score and stage move at once."""
+    candidates = sorted(
+        (s for s in scores if s.stage == "Lead" and s.grade in ("A", "B") and not s.disqualified),
+        key=lambda s: (-s.score, s.lead_id),
+    )
+    if not candidates:
+        return
+    lead = candidates[0]
+    event = {
+        "lead_id": lead.lead_id,
+        "type": "form_submitted",
+        "time": datetime.now(UTC).isoformat(),
+        "properties": {"form": "demo_request"},
+    }
+    with httpx.Client(base_url=base, timeout=30) as client:
+        answer = client.post("/v1/events", json=event, headers={"Authorization": f"Bearer {setup.write_key}"})
+        answer.raise_for_status()
+        change = next(c for c in answer.json()["changes"] if c["lead_id"] == lead.lead_id)
+        shown = client.get(
+            f"/v1/leads/{lead.lead_id}", headers={"Authorization": f"Bearer {setup.admin_token}"}
+        )
+        shown.raise_for_status()
+    console.print("\nLive: a website posts one event for the best-fitting lead still in Lead:", style="bold")
+    console.print(f"  POST {base}/v1/events  {json.dumps(event)}", markup=False)
+    console.print(
+        f"  {lead.lead_id}: score {show(change['old_score'])} → {show(change['new_score'])}, "
+        f"stage {change['old_stage']} → {change['new_stage']} (definition v{change['definition_version']})",
+        markup=False,
+    )
+    for reason in shown.json()["score"]["reasons"]:
+        console.print(f"    {reason}", markup=False)
+
+
+def funnel_table(definition: Definition, scores: Sequence[Scored], outcomes: dict[str, Outcome]) -> Table:
     """Leads per recommended stage, and how many of them were later won: is the definition right?"""
     table = Table(title="Recommended stage vs. what happened")
     for column in ("stage", "leads", "share", "won", "lost", "win rate (closed)"):
@@ -102,7 +229,7 @@ def funnel_table(definition: Definition, scores: list[LeadScore], outcomes: dict
     return table
 
 
-def grade_table(definition: Definition, scores: list[LeadScore], outcomes: dict[str, Outcome]) -> Table:
+def grade_table(definition: Definition, scores: Sequence[Scored], outcomes: dict[str, Outcome]) -> Table:
     """Leads and wins per fit grade: better grades should win more often."""
     table = Table(title="Fit grade vs. what happened")
     for column in ("grade", "leads", "won", "win rate (all leads)", "share of all wins"):
@@ -122,7 +249,7 @@ def grade_table(definition: Definition, scores: list[LeadScore], outcomes: dict[
     return table
 
 
-def lift_line(scores: list[LeadScore], outcomes: dict[str, Outcome]) -> str:
+def lift_line(scores: Sequence[Scored], outcomes: dict[str, Outcome]) -> str:
     """How many of the won leads the best-scored 10 % and 50 % of leads hold (random: 10 % and 50 %)."""
     ranked = sorted(scores, key=lambda s: (-s.score, s.lead_id))
     wins = sum(1 for s in ranked if _outcome(outcomes, s) == "won")
@@ -138,6 +265,6 @@ def lift_line(scores: list[LeadScore], outcomes: dict[str, Outcome]) -> str:
     )
 
 
-def _outcome(outcomes: dict[str, Outcome], score: LeadScore) -> str:
+def _outcome(outcomes: dict[str, Outcome], score: Scored | LeadScore) -> str:
     found = outcomes.get(score.lead_id)
     return found.outcome if found else "open"

@@ -1,0 +1,286 @@
+"""Service commands: serve, tokens, definitions (publish, list, show, diff, activate), workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from leadgate.cli.errors import err, reports_errors
+from leadgate.errors import UsageError
+from leadgate.service import tokens as token_ops
+from leadgate.service import versions
+from leadgate.service.store import default_url, open_store
+from leadgate.service.workspace import (
+    DEFAULT_WORKSPACE,
+    UNKNOWN_EVENT_TYPES,
+    UNKNOWN_LEADS,
+    DefinitionCache,
+    ensure_workspace,
+    find_workspace,
+    utc_now,
+)
+
+out = Console(highlight=False, soft_wrap=True)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="LEADGATE_DATABASE_URL",
+        help="the store: sqlite:///leadgate.db (default) or postgresql://user@host/db",
+        show_default=False,
+    ),
+]
+WorkspaceName = Annotated[str, typer.Option("--workspace", help="the workspace")]
+
+
+def serve_command(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    database_url: DatabaseUrl = None,
+    workers: Annotated[int, typer.Option(help="server processes")] = 1,
+) -> None:
+    """Run the REST API (OpenAPI docs at /docs) on the store, creating or upgrading its schema."""
+    import uvicorn
+
+    url = database_url or default_url()
+    store = open_store(url)  # migrate once, before the workers start
+    with store.transaction() as session:
+        ensure_workspace(session)
+    store.close()
+    err.print(f"leadgate: store {url}; API docs at http://{host}:{port}/docs")
+    import os
+
+    os.environ["LEADGATE_DATABASE_URL"] = url
+    uvicorn.run(
+        "leadgate.service.api:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+tokens_app = typer.Typer(help="API tokens and write keys.", no_args_is_help=True)
+
+
+@tokens_app.command("create")
+@reports_errors
+def tokens_create(
+    role: Annotated[str, typer.Option(help="admin | marketing | sales | write (a write key: events only)")],
+    name: Annotated[str, typer.Option(help="who or what holds it, e.g. 'website' or 'Dana'")] = "cli",
+    workspace: WorkspaceName = DEFAULT_WORKSPACE,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a token and print its secret (shown only this once; only a hash is stored)."""
+    store = open_store(database_url)
+    with store.transaction() as session:
+        secret, _row = token_ops.create_token(
+            session, ensure_workspace(session, workspace), role, name, utc_now()
+        )
+    print(secret)
+    err.print(
+        f"created a {role} token {name!r} in workspace {workspace!r}; keep it secret, it is not shown again"
+    )
+
+
+@tokens_app.command("list")
+@reports_errors
+def tokens_list(workspace: WorkspaceName = DEFAULT_WORKSPACE, database_url: DatabaseUrl = None) -> None:
+    """List the workspace's tokens (names, roles and prefixes; never the secrets)."""
+    store = open_store(database_url)
+    with store.reading() as session:
+        rows = token_ops.token_list(session, find_workspace(session, workspace))
+        table = Table("prefix", "role", "name", "created", "revoked")
+        for r in rows:
+            table.add_row(
+                r.prefix,
+                r.role,
+                r.name,
+                f"{r.created_at:%Y-%m-%d %H:%M}",
+                f"{r.revoked_at:%Y-%m-%d}" if r.revoked_at else "",
+            )
+    out.print(table)
+
+
+@tokens_app.command("revoke")
+@reports_errors
+def tokens_revoke(
+    prefix: Annotated[str, typer.Argument(help="the token's prefix, as `tokens list` shows it")],
+    workspace: WorkspaceName = DEFAULT_WORKSPACE,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke a token: it stops working at once."""
+    store = open_store(database_url)
+    with store.transaction() as session:
+        count = token_ops.revoke(session, find_workspace(session, workspace), prefix, utc_now())
+    if not count:
+        raise UsageError(f"no active token with prefix {prefix!r} in workspace {workspace!r}")
+    err.print(f"revoked {count} token(s)")
+
+
+definitions_app = typer.Typer(help="Published definition versions.", no_args_is_help=True)
+
+
+@definitions_app.command("publish")
+@reports_errors
+def definitions_publish(
+    file: Annotated[Path, typer.Argument(help="the definition file (YAML or JSON)")],
+    note: Annotated[str, typer.Option(help="why this version: what changed, who agreed")],
+    by: Annotated[str, typer.Option(help="who publishes it")] = "cli",
+    activate: Annotated[bool, typer.Option(help="also make it active (re-scores every lead)")] = False,
+    workspace: WorkspaceName = DEFAULT_WORKSPACE,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Publish a definition file as the next numbered version (checked completely; immutable)."""
+    try:
+        source = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{file}: cannot read the file: {exc.strerror}") from None
+    store = open_store(database_url)
+    with store.transaction() as session:
+        version = versions.publish(session, ensure_workspace(session, workspace), source, note, by, utc_now())
+    err.print(
+        f"published version {version.number}: {version.name!r} ({version.label}, {version.fingerprint})"
+    )
+    if activate:
+        _activate(store, workspace, version.number, by)
+
+
+@definitions_app.command("list")
+@reports_errors
+def definitions_list(workspace: WorkspaceName = DEFAULT_WORKSPACE, database_url: DatabaseUrl = None) -> None:
+    """List published versions; the active one is marked."""
+    store = open_store(database_url)
+    with store.reading() as session:
+        found = versions.versions(session, find_workspace(session, workspace))
+    table = Table("", "version", "name", "label", "published", "by", "note")
+    for v in found:
+        table.add_row(
+            "[green]active[/]" if v.active else "",
+            str(v.number),
+            v.name,
+            v.label,
+            f"{v.published_at:%Y-%m-%d %H:%M}",
+            v.published_by,
+            v.note,
+        )
+    out.print(table)
+
+
+@definitions_app.command("show")
+@reports_errors
+def definitions_show(
+    number: Annotated[int, typer.Argument(help="the version number")],
+    workspace: WorkspaceName = DEFAULT_WORKSPACE,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Print a published version's file, as published."""
+    store = open_store(database_url)
+    with store.reading() as session:
+        _version, source = versions.show(session, find_workspace(session, workspace), number)
+    print(source, end="" if source.endswith("\n") else "\n")
+
+
+@definitions_app.command("diff")
+@reports_errors
+def definitions_diff(
+    old: Annotated[int, typer.Argument(help="version A")],
+    new: Annotated[int, typer.Argument(help="version B")],
+    workspace: WorkspaceName = DEFAULT_WORKSPACE,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """What changed from version A to version B: rules added, removed and changed, in words."""
+    store = open_store(database_url)
+    with store.reading() as session:
+        changes = versions.compare(session, find_workspace(session, workspace), DefinitionCache(), old, new)
+    if not changes:
+        out.print(f"versions {old} and {new} are the same definition")
+    for change in changes:
+        colour = {"added": "green", "removed": "red"}.get(change.kind, "yellow")
+        out.print(
+            f"[{colour}]{change.kind}[/] {change.what}" + (f": {change.detail}" if change.detail else "")
+        )
+
+
+@definitions_app.command("activate")
+@reports_errors
+def definitions_activate(
+    number: Annotated[int, typer.Argument(help="the version to make active")],
+    by: Annotated[str, typer.Option(help="who activates it")] = "cli",
+    workspace: WorkspaceName = DEFAULT_WORKSPACE,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Make a version active and re-score every lead with it."""
+    _activate(open_store(database_url), workspace, number, by)
+
+
+def _activate(store: object, workspace: str, number: int, by: str) -> None:
+    from leadgate.service.store import Store
+
+    assert isinstance(store, Store)
+    with Progress(
+        TextColumn("re-scoring"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("leads", total=None)
+        activation = versions.activate(
+            store,
+            workspace,
+            number,
+            by,
+            DefinitionCache(),
+            utc_now,
+            lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    err.print(
+        f"version {number} is active; re-scored {activation.leads} leads, {activation.changed} changed score, grade or stage"
+    )
+
+
+workspace_app = typer.Typer(help="Workspace settings.", no_args_is_help=True)
+
+
+@workspace_app.command("set")
+@reports_errors
+def workspace_set(
+    unknown_leads: Annotated[
+        str | None, typer.Option(help="an event for an unknown lead: create (an anonymous lead) | reject")
+    ] = None,
+    unknown_event_types: Annotated[
+        str | None,
+        typer.Option(
+            help="an event type the definition does not declare: keep (stored, not scored) | reject"
+        ),
+    ] = None,
+    workspace: WorkspaceName = DEFAULT_WORKSPACE,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Change how the workspace treats unknown leads and event types; prints the settings."""
+    if unknown_leads is not None and unknown_leads not in UNKNOWN_LEADS:
+        raise UsageError(f"--unknown-leads must be one of {', '.join(UNKNOWN_LEADS)}; got {unknown_leads!r}")
+    if unknown_event_types is not None and unknown_event_types not in UNKNOWN_EVENT_TYPES:
+        raise UsageError(
+            f"--unknown-event-types must be one of {', '.join(UNKNOWN_EVENT_TYPES)}; got {unknown_event_types!r}"
+        )
+    store = open_store(database_url)
+    with store.transaction() as session:
+        row = ensure_workspace(session, workspace)
+        if unknown_leads is not None:
+            row.unknown_leads = unknown_leads
+        if unknown_event_types is not None:
+            row.unknown_event_types = unknown_event_types
+        out.print(
+            f"workspace {row.name}: unknown_leads={row.unknown_leads} unknown_event_types={row.unknown_event_types}"
+        )

@@ -1,0 +1,72 @@
+"""One place maps leadgate's errors to HTTP statuses and one JSON shape:
+`{"error": "...", "errors": [{"field": "events.3.time", "message": "..."}]}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from leadgate.errors import DefinitionError, LeadgateError, Problem
+from leadgate.service.errors import Conflict, Forbidden, InputError, NotFound, Unauthorized
+
+STATUS: tuple[tuple[type[LeadgateError], int, str], ...] = (
+    (Unauthorized, 401, "unauthorized"),
+    (Forbidden, 403, "forbidden"),
+    (NotFound, 404, "not found"),
+    (Conflict, 409, "conflict"),
+    (DefinitionError, 422, "the definition does not load"),
+    (InputError, 422, "invalid input"),
+    (LeadgateError, 400, "bad request"),
+)
+
+
+def problem_json(problem: Problem) -> dict[str, Any]:
+    out: dict[str, Any] = {"field": problem.path, "message": problem.message}
+    if problem.line is not None:
+        out["line"] = problem.line
+        out["column"] = problem.column
+    if problem.hint:
+        out["hint"] = problem.hint
+    return out
+
+
+def body(error: str, problems: list[Problem]) -> dict[str, Any]:
+    return {"error": error, "errors": [problem_json(p) for p in problems]}
+
+
+def validation_problems(errors: list[Any]) -> list[Problem]:
+    """FastAPI's request errors, with the location inside the body as the field (`events.3.time`)."""
+    out = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] == "body":
+            loc = loc[1:]
+        message = str(err.get("msg", "")).removeprefix("Value error, ")
+        kind = err.get("type")
+        if kind == "missing":
+            message = "this field is required"
+        elif kind == "extra_forbidden":
+            message = "unknown field"
+        elif kind == "json_invalid":
+            ctx = err.get("ctx") or {}
+            message = f"malformed JSON: {ctx.get('error', message)}"
+            loc = []
+        out.append(Problem(message, path=".".join(loc) or None))
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(LeadgateError)
+    async def _leadgate(_request: Request, exc: LeadgateError) -> JSONResponse:
+        for cls, status, error in STATUS:
+            if isinstance(exc, cls):
+                headers = {"WWW-Authenticate": 'Bearer, Basic realm="leadgate"'} if status == 401 else None
+                return JSONResponse(body(error, list(exc.problems)), status_code=status, headers=headers)
+        raise AssertionError("unreachable: LeadgateError is in STATUS")  # pragma: no cover
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(body("invalid input", validation_problems(list(exc.errors()))), status_code=422)

@@ -1,0 +1,39 @@
+"""Errors the service raises on purpose; `api.errors` maps each class to one HTTP status."""
+
+from __future__ import annotations
+
+from leadgate.errors import LeadgateError, Problem
+
+
+class InputError(LeadgateError):
+    """A payload that cannot be accepted: each problem names the field (`path`) and what was expected."""
+
+    exit_code = 4
+
+
+class NotFound(LeadgateError):
+    """The thing asked for does not exist in this workspace."""
+
+    exit_code = 5
+
+
+class Conflict(LeadgateError):
+    """The request contradicts what is stored (e.g. an email that belongs to another lead)."""
+
+    exit_code = 6
+
+
+class Forbidden(LeadgateError):
+    """The token is valid but its role may not do this."""
+
+    exit_code = 7
+
+
+class Unauthorized(LeadgateError):
+    """No token, or one that is unknown or revoked."""
+
+    exit_code = 7
+
+
+def input_error(path: str, message: str) -> InputError:
+    return InputError([Problem(message, path=path)])

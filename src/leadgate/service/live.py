@@ -1,0 +1,177 @@
+"""Live scoring: re-score the leads a change touched, in the caller's transaction, and record what moved.
+
+When the definition has account roll-ups, a change to one lead can change its colleagues' scores, so
+every lead of the touched leads' accounts is re-scored together (exactly as the batch engines do).
+Each re-scored lead's current score is replaced. A row in `score_changes` records old → new score,
+grade and stage with the cause and the definition version, for every lead the change was about, and
+for any other lead whose grade or stage moved (a colleague's score drifting with decay is not news);
+a row in `stage_changes` records every change of the recommended stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from leadgate.scoring import score_leads
+from leadgate.scoring.result import LeadScore
+from leadgate.service.store import tables
+from leadgate.service.store.reading import account_members, load_leads
+from leadgate.service.workspace import Context
+
+
+@dataclass(frozen=True)
+class Change:
+    """One lead's re-score: what it was (None when first scored) and what it is now."""
+
+    lead_id: str
+    old_score: float | None
+    new_score: float
+    old_grade: str | None
+    new_grade: str
+    old_stage: str | None
+    new_stage: str
+    definition_version: int
+
+    @property
+    def moved(self) -> bool:
+        return (self.old_score, self.old_grade, self.old_stage) != (
+            self.new_score,
+            self.new_grade,
+            self.new_stage,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "lead_id": self.lead_id,
+            "old_score": self.old_score,
+            "new_score": self.new_score,
+            "old_grade": self.old_grade,
+            "new_grade": self.new_grade,
+            "old_stage": self.old_stage,
+            "new_stage": self.new_stage,
+            "definition_version": self.definition_version,
+        }
+
+
+def rescore(session: Session, ctx: Context, lead_pks: Collection[int], cause: str) -> dict[int, Change]:
+    """Re-score these leads (and their accounts' leads, for roll-ups); the changes by lead key."""
+    active = ctx.active
+    if active is None or not lead_pks:
+        return {}
+    definition = active.definition
+    now = ctx.clock()
+    about = set(lead_pks)
+    keys = set(about)
+    if definition.rollups:
+        accounts = session.scalars(
+            select(tables.Lead.account_pk).where(
+                tables.Lead.id.in_(sorted(about)), tables.Lead.account_pk.is_not(None)
+            )
+        ).all()
+        keys |= account_members(session, {a for a in accounts if a is not None})
+    loaded = load_leads(session, definition, active.readers, keys, now)
+    pk_of = {lead.lead_id: pk for pk, lead in loaded.leads.items()}
+    old = {
+        row.lead_pk: row
+        for row in session.execute(
+            select(
+                tables.LeadScore.lead_pk,
+                tables.LeadScore.score,
+                tables.LeadScore.grade,
+                tables.LeadScore.stage,
+            ).where(tables.LeadScore.lead_pk.in_(sorted(keys)))
+        )
+    }
+    changes: dict[int, Change] = {}
+    new: list[dict[str, Any]] = []
+    replaced: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    stages: list[dict[str, Any]] = []
+    for result in score_leads(
+        definition, loaded.leads.values(), loaded.accounts, loaded.events, loaded.calls, now
+    ):
+        pk = pk_of[result.lead_id]
+        before = old.get(pk)
+        change = Change(
+            result.lead_id,
+            before.score if before else None,
+            result.score,
+            before.grade if before else None,
+            result.grade,
+            before.stage if before else None,
+            result.stage,
+            active.number,
+        )
+        changes[pk] = change
+        values = _score_values(result, ctx.workspace_pk, active.pk, loaded.unfit.get(pk))
+        values["lead_pk"] = pk
+        (new if before is None else replaced).append(values)
+        if change.moved and (
+            pk in about or (change.old_grade, change.old_stage) != (result.grade, result.stage)
+        ):
+            history.append(
+                {
+                    "workspace_pk": ctx.workspace_pk,
+                    "lead_pk": pk,
+                    "definition_pk": active.pk,
+                    "at": now,
+                    "cause": cause[:200] if pk in about else f"account roll-ups ({cause})"[:200],
+                    "old_score": change.old_score,
+                    "new_score": change.new_score,
+                    "old_grade": change.old_grade,
+                    "new_grade": change.new_grade,
+                    "old_stage": change.old_stage,
+                    "new_stage": change.new_stage,
+                }
+            )
+        if change.old_stage != change.new_stage:
+            stages.append(
+                {
+                    "workspace_pk": ctx.workspace_pk,
+                    "lead_pk": pk,
+                    "definition_pk": active.pk,
+                    "at": now,
+                    "from_stage": change.old_stage,
+                    "to_stage": change.new_stage,
+                    "cause": cause[:200],
+                    "reasons": list(result.reasons),
+                }
+            )
+    if new:
+        session.execute(insert(tables.LeadScore), new)
+    if replaced:
+        session.execute(update(tables.LeadScore), replaced)  # by primary key, as one executemany
+    if history:
+        session.execute(insert(tables.ScoreChange), history)
+    if stages:
+        session.execute(insert(tables.StageChange), stages)
+    return changes
+
+
+def _score_values(
+    result: LeadScore, workspace_pk: int, definition_pk: int, unfit: list[str] | None
+) -> dict[str, Any]:
+    document = result.as_dict()
+    if unfit:
+        document["unfit_fields"] = unfit
+    return {
+        "workspace_pk": workspace_pk,
+        "definition_pk": definition_pk,
+        "as_of": result.as_of,
+        "score": result.score,
+        "fit": result.fit,
+        "grade": result.grade,
+        "engagement": result.engagement,
+        "criteria": result.criteria,
+        "criteria_passed": result.criteria_passed,
+        "persona": result.persona,
+        "disqualified": result.disqualified,
+        "fast_track": result.fast_track,
+        "stage": result.stage,
+        "result": document,
+    }
