@@ -64,7 +64,7 @@ def load_dataset(
 # -- CSV ------------------------------------------------------------------------------------------
 
 
-def _csv_rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str], list[str]]]:
+def csv_rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str], list[str]]]:
     """(line, row, header) for each data row; the header must hold the required columns."""
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
@@ -172,7 +172,7 @@ def read_accounts(path: Path, definition: Definition, intake: Intake) -> dict[st
     accounts: dict[str, Account] = {}
     columns: dict[str, tuple[str, ValueType]] | None = None
     name = str(path)
-    for line, row, header in _csv_rows(path, ACCOUNT_COLUMNS[:2]):
+    for line, row, header in csv_rows(path, ACCOUNT_COLUMNS[:2]):
         if columns is None:
             columns = vocabulary_columns(
                 definition.account_fields,
@@ -209,7 +209,7 @@ def read_leads(
     columns: dict[str, tuple[str, ValueType]] | None = None
     by_domain = {a.domain: a.account_id for a in (accounts or {}).values() if a.domain}
     name = str(path)
-    for line, row, header in _csv_rows(path, ("lead_id",)):
+    for line, row, header in csv_rows(path, ("lead_id",)):
         if columns is None:
             columns = vocabulary_columns(
                 definition.lead_fields, columns_of(definition, "lead"), header, LEAD_COLUMNS, path, intake
@@ -378,7 +378,7 @@ def read_answers(
     criteria = definition.criteria_by_id
     name = str(path)
     outcome_type = ValueType(Kind.ENUM, CALL_OUTCOMES)
-    for line, row, _header in _csv_rows(path, ANSWER_COLUMNS[:4]):
+    for line, row, _header in csv_rows(path, ANSWER_COLUMNS[:4]):
         if "__width__" in row:
             intake.reject(name, line, None, row["__width__"], _raw(row))
             continue
@@ -488,7 +488,7 @@ def read_outcomes(path: Path, intake: Intake) -> dict[str, Outcome]:
     name = str(path)
     kind = ValueType(Kind.ENUM, OUTCOMES)
     number = ValueType(Kind.NUMBER)
-    for line, row, _header in _csv_rows(path, ("lead_id", "outcome")):
+    for line, row, _header in csv_rows(path, ("lead_id", "outcome")):
         if "__width__" in row:
             intake.reject(name, line, None, row["__width__"], _raw(row))
             continue

@@ -25,8 +25,9 @@ from leadgate.errors import DataError, LeadgateError, Problem
 from leadgate.service import ingest
 from leadgate.service.errors import InputError, NotFound
 from leadgate.service.live import rescore
-from leadgate.service.mapping import Imported, Mapping, read_payloads
+from leadgate.service.mapping import Mapping
 from leadgate.service.payloads import AccountIn, CallIn, EventIn, LeadIn
+from leadgate.service.rows import Imported, read_payloads
 from leadgate.service.store import Store, tables
 from leadgate.service.workspace import Context, DefinitionCache, context_of, find_workspace, utc_now
 
@@ -75,9 +76,27 @@ def import_file(
         for item in read_payloads(path, mapping, ctx.active.definition, Intake("fail")):
             _precheck(ctx, item, name)
     before = len(intake.rejects)
+    committed = 0
     for items in _chunks(read_payloads(path, mapping, ctx.active.definition, intake), chunk):
-        with store.transaction() as session:
-            _store(session, ctx, mapping.kind, items, intake, name, summary)
+        try:
+            with store.transaction() as session:
+                _store(session, ctx, mapping.kind, items, intake, name, summary)
+        except DataError as exc:  # `fail`, and the store refused a row: its chunk is rolled back
+            first = exc.problems[0]
+            raise DataError(
+                [
+                    Problem(
+                        first.message,
+                        file=first.file,
+                        line=first.line,
+                        path=first.path,
+                        hint=f"{committed:,} rows before this row's chunk of {chunk} were stored and kept; "
+                        "the chunk was not stored. Fix the row and import again (stored rows are updated, "
+                        "events deduplicated), or use --on-error skip",
+                    )
+                ]
+            ) from None
+        committed += sum(i.rows for i in items)
         if progress:
             progress(sum(i.rows for i in items))
     summary.rejected = len(intake.rejects) - before
@@ -160,8 +179,6 @@ def _store(
                 stored = _store_one(session, ctx, item)
         except (InputError, NotFound, LeadgateError) as exc:
             problem = exc.problems[0]
-            if intake.on_error == "fail":
-                summary.notes.append(f"stopped after storing {summary.stored:,} rows")
             intake.reject(name, item.line, problem.path, problem.message, "")
             continue
         intake.accepted[name] += item.rows

@@ -32,12 +32,7 @@ EXAMPLE = {
         "requestBody": {
             "content": {
                 "application/json": {
-                    "schema": {
-                        "oneOf": [
-                            {"$ref": "#/components/schemas/EventIn"},
-                            {"$ref": "#/components/schemas/EventBatchIn"},
-                        ]
-                    },
+                    "schema": {"oneOf": [EventIn.model_json_schema(), EventBatchIn.model_json_schema()]},
                     "example": EXAMPLE,
                 }
             },
@@ -87,6 +82,3 @@ def post_events(
         return JSONResponse({"error": "invalid input", **result}, status_code=422)
     response.status_code = 201 if outcome.accepted else 200
     return result
-
-
-__all__ = ["EventIn", "router"]
