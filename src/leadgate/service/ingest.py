@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from leadgate.definition.scopes import ACCOUNT_BUILTINS, LEAD_BUILTINS
@@ -89,7 +90,7 @@ def upsert_account(session: Session, ctx: Context, payload: AccountIn, live: boo
 
 
 def _account_row(
-    session: Session, ctx: Context, payload: AccountIn, fields: dict[str, Any]
+    session: Session, ctx: Context, payload: AccountIn, fields: dict[str, Any], retry: bool = True
 ) -> tuple[tables.Account, bool]:
     account = tables.Account
     row = None
@@ -123,9 +124,16 @@ def _account_row(
             created_at=now,
             updated_at=now,
         )
-        session.add(row)
-        session.flush()
-        return row, True
+        try:
+            # another request may create the same account at the same time (PostgreSQL): then update it
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+            return row, True
+        except IntegrityError:
+            if not retry:
+                raise
+            return _account_row(session, ctx, payload, fields, retry=False)
     if payload.domain is not None and payload.domain != row.domain:
         taken = session.scalar(
             select(account.account_id).where(
@@ -198,9 +206,17 @@ def _lead_row(
             received_at=now,
             updated_at=now,
         )
-        session.add(row)
-        session.flush()
-        return row, True, None
+        try:
+            # another request may create the same lead at the same time (PostgreSQL): then update that one
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+            return row, True, None
+        except IntegrityError:
+            row = find_lead(session, ctx, payload.lead_id, payload.email, payload.anonymous_id)
+            if row is None:
+                raise
+            _check_identity(session, ctx, row, payload)
     old_account = row.account_pk
     if payload.lead_id is not None and row.lead_id != payload.lead_id:
         row.lead_id = payload.lead_id  # a generated id, replaced by the caller's (checked above)
@@ -453,9 +469,16 @@ def _lead_of_event(
             received_at=now,
             updated_at=now,
         )
-        session.add(row)
-        session.flush()
-        created = True
+        try:
+            # another request may create the same lead at the same time (PostgreSQL): then use that one
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+            created = True
+        except IntegrityError:
+            row = find_lead(session, ctx, event.lead_id, event.email, event.anonymous_id)
+            if row is None:
+                raise
     for key in keys:
         seen[key] = row.id
     return row.id, created

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from leadgate.data.values import BadValue, time_value
 from leadgate.records import CALL_OUTCOMES
@@ -32,6 +32,11 @@ Moment = Annotated[datetime, BeforeValidator(_moment)]
 Id = Annotated[str, Field(min_length=1, max_length=200)]
 Outcome = Literal["reached", "voicemail", "no_answer"]
 assert set(Outcome.__args__) == set(CALL_OUTCOMES)  # type: ignore[attr-defined]
+# checked field by field, so a bad one is reported with its field's name
+Email = Annotated[str, Field(max_length=320), AfterValidator(lambda text: normalise_email(text))]
+Domain = Annotated[
+    str, Field(min_length=3, max_length=255), AfterValidator(lambda text: normalise_domain(text))
+]
 
 
 class _In(BaseModel):
@@ -42,7 +47,7 @@ class AccountIn(_In):
     """An account (company). Identified by `account_id`, else by `domain` (which then is its id)."""
 
     account_id: Id | None = None
-    domain: Annotated[str, Field(min_length=3, max_length=255)] | None = None
+    domain: Domain | None = None
     name: Annotated[str, Field(max_length=500)] | None = None
     fields: dict[str, Any] = Field(default_factory=dict, description="profile fields of the vocabulary")
 
@@ -50,8 +55,6 @@ class AccountIn(_In):
     def _identified(self) -> AccountIn:
         if self.account_id is None and self.domain is None:
             raise ValueError("an account needs an account_id or a domain")
-        if self.domain is not None:
-            self.domain = normalise_domain(self.domain)
         return self
 
 
@@ -63,7 +66,7 @@ class LeadIn(_In):
     """
 
     lead_id: Id | None = None
-    email: Annotated[str, Field(max_length=320)] | None = None
+    email: Email | None = None
     anonymous_id: Id | None = None
     account_id: Id | None = None
     account: AccountIn | None = None
@@ -76,8 +79,6 @@ class LeadIn(_In):
     def _identified(self) -> LeadIn:
         if self.lead_id is None and self.email is None and self.anonymous_id is None:
             raise ValueError("a lead needs a lead_id, an email or an anonymous_id")
-        if self.email is not None:
-            self.email = normalise_email(self.email)
         if self.account_id is not None and self.account is not None:
             raise ValueError("give account_id or account, not both")
         return self
@@ -88,7 +89,7 @@ class EventIn(_In):
 
     event_id: Id | None = None
     lead_id: Id | None = None
-    email: Annotated[str, Field(max_length=320)] | None = None
+    email: Email | None = None
     anonymous_id: Id | None = None
     type: Annotated[str, Field(min_length=1, max_length=100)]
     time: Moment | None = Field(default=None, description="when it happened; default: when received")
@@ -98,8 +99,6 @@ class EventIn(_In):
     def _identified(self) -> EventIn:
         if self.lead_id is None and self.email is None and self.anonymous_id is None:
             raise ValueError("an event needs the lead's lead_id, email or anonymous_id")
-        if self.email is not None:
-            self.email = normalise_email(self.email)
         return self
 
 
