@@ -10,7 +10,7 @@ a row in `stage_changes` records every change of the recommended stage.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +76,27 @@ def rescore(session: Session, ctx: Context, lead_pks: Collection[int], cause: st
         keys |= account_members(session, {a for a in accounts if a is not None})
     loaded = load_leads(session, definition, active.readers, keys, now)
     pk_of = {lead.lead_id: pk for pk, lead in loaded.leads.items()}
+    results = score_leads(
+        definition, loaded.leads.values(), loaded.accounts, loaded.events, loaded.calls, now
+    )
+    return record(session, ctx, results, pk_of, about, cause, loaded.unfit)
+
+
+def record(
+    session: Session,
+    ctx: Context,
+    results: Iterable[LeadScore],
+    pk_of: Mapping[str, int],
+    about: Collection[int],
+    cause: str,
+    unfit: Mapping[int, list[str]] | None = None,
+) -> dict[int, Change]:
+    """Store new scores as the leads' current ones, with history rows for what moved (see above)."""
+    active = ctx.active
+    assert active is not None
+    results = list(results)
+    now = results[0].as_of if results else ctx.clock()
+    keys = sorted(pk_of[r.lead_id] for r in results)
     old = {
         row.lead_pk: row
         for row in session.execute(
@@ -84,7 +105,7 @@ def rescore(session: Session, ctx: Context, lead_pks: Collection[int], cause: st
                 tables.LeadScore.score,
                 tables.LeadScore.grade,
                 tables.LeadScore.stage,
-            ).where(tables.LeadScore.lead_pk.in_(sorted(keys)))
+            ).where(tables.LeadScore.lead_pk.in_(keys))
         )
     }
     changes: dict[int, Change] = {}
@@ -92,9 +113,7 @@ def rescore(session: Session, ctx: Context, lead_pks: Collection[int], cause: st
     replaced: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
     stages: list[dict[str, Any]] = []
-    for result in score_leads(
-        definition, loaded.leads.values(), loaded.accounts, loaded.events, loaded.calls, now
-    ):
+    for result in results:
         pk = pk_of[result.lead_id]
         before = old.get(pk)
         change = Change(
@@ -108,7 +127,7 @@ def rescore(session: Session, ctx: Context, lead_pks: Collection[int], cause: st
             active.number,
         )
         changes[pk] = change
-        values = _score_values(result, ctx.workspace_pk, active.pk, loaded.unfit.get(pk))
+        values = _score_values(result, ctx.workspace_pk, active.pk, (unfit or {}).get(pk))
         values["lead_pk"] = pk
         (new if before is None else replaced).append(values)
         if change.moved and (

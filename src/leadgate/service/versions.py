@@ -8,7 +8,7 @@ transaction), and every score records the version that produced it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from leadgate.definition import Definition, load_text
 from leadgate.service.diff import Difference, diff
 from leadgate.service.errors import InputError, NotFound
-from leadgate.service.live import rescore
+from leadgate.service.live import record
 from leadgate.service.store import Store, tables
-from leadgate.service.workspace import Context, DefinitionCache, context_of, find_workspace
+from leadgate.service.workspace import DefinitionCache, context_of, find_workspace
 
 
 @dataclass(frozen=True)
@@ -156,39 +156,41 @@ def activate(
     cache: DefinitionCache,
     clock: Callable[[], datetime],
     progress: Callable[[int, int], None] | None = None,
-    chunk: int = 500,
+    chunk: int = 2000,
 ) -> Activation:
-    """Make version `number` active, then re-score every lead with it; `progress(done, total)`."""
+    """Make version `number` active, then re-score every lead with it; `progress(done, total)`.
+
+    The batch engine (DuckDB, reading the store through Ibis) scores every lead at once, exactly as live
+    scoring would (the conformance tests hold it to that); the scores are then stored in chunks of
+    leads, each chunk one transaction, with the same history rows as live scoring."""
+    from leadgate.batch.store import score_store
+
     with store.transaction() as session:
         workspace = find_workspace(session, workspace_name)
         version = set_active(session, workspace, number, by, clock())
         ctx = context_of(session, workspace, cache, clock)
-        total = session.scalar(select(func.count()).where(tables.Lead.workspace_pk == workspace.id)) or 0
-    done = changed = 0
+        pk_of: dict[str, int] = {
+            lead_id: pk
+            for lead_id, pk in session.execute(
+                select(tables.Lead.lead_id, tables.Lead.id).where(tables.Lead.workspace_pk == workspace.id)
+            )
+        }
+    assert ctx.active is not None
+    total = len(pk_of)
     if progress:
         progress(0, total)
-    for keys in _chunks(store, ctx, chunk):
+    scores = score_store(ctx.active.definition, store.url, workspace_name, clock()) if pk_of else []
+    done = changed = 0
+    cause = f"definition v{number} activated"
+    for start in range(0, len(scores), chunk):
+        part = [s for s in scores[start : start + chunk] if s.lead_id in pk_of]
         with store.transaction() as session:
-            changes = rescore(session, ctx, keys, f"definition v{number} activated")
-        done += len(keys)
-        changed += sum(1 for pk in keys if pk in changes and changes[pk].moved)
+            changes = record(session, ctx, part, pk_of, {pk_of[s.lead_id] for s in part}, cause)
+        done += len(part)
+        changed += sum(1 for c in changes.values() if c.moved)
         if progress:
             progress(done, total)
     return Activation(version, total, changed)
-
-
-def _chunks(store: Store, ctx: Context, size: int) -> Iterator[list[int]]:
-    """Lead keys in chunks, ordered by account so that an account's leads are scored together."""
-    with store.transaction() as session:
-        keys = list(
-            session.scalars(
-                select(tables.Lead.id)
-                .where(tables.Lead.workspace_pk == ctx.workspace_pk)
-                .order_by(tables.Lead.account_pk, tables.Lead.id)
-            )
-        )
-    for start in range(0, len(keys), size):
-        yield keys[start : start + size]
 
 
 def active_definition(
