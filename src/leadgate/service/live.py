@@ -74,7 +74,7 @@ def rescore(session: Session, ctx: Context, lead_pks: Collection[int], cause: st
             )
         ).all()
         keys |= account_members(session, {a for a in accounts if a is not None})
-    loaded = load_leads(session, definition, active.readers, keys, now)
+    loaded = load_leads(session, definition, active.readers, keys, now, definition_pk=active.pk)
     pk_of = {lead.lead_id: pk for pk, lead in loaded.leads.items()}
     results = score_leads(
         definition, loaded.leads.values(), loaded.accounts, loaded.events, loaded.calls, now

@@ -111,19 +111,37 @@ class Store:
         self.engine.dispose()
 
 
+def _keep_events(session: Session) -> None:
+    pending = session.info.pop("leadgate_events", None)
+    cache = session.info.get("leadgate_event_cache")
+    if pending and cache is not None:
+        cache.keep(pending)
+
+
+def _drop_events(session: Session, _transaction: object = None) -> None:
+    session.info.pop("leadgate_events", None)
+
+
 def open_store(url: str | None = None, migrate: bool = True) -> Store:
     """Open the store at `url` (default: `default_url()`), upgrading its schema unless told not to."""
     from leadgate.service.store.migrate import upgrade
+    from leadgate.service.store.reading import EventCache
 
     url = url or default_url()
     engine = make_engine(url)
     if migrate:
         upgrade(engine)
     sqlite = engine.dialect.name == "sqlite"
+    writers = sessionmaker(engine, expire_on_commit=False)
+    if sqlite:  # see EventCache: row ids follow commit order only where one writer commits at a time
+        cache = EventCache()
+        writers.configure(info={"leadgate_event_cache": cache})
+        event.listen(writers, "after_commit", _keep_events)
+        event.listen(writers, "after_soft_rollback", _drop_events)  # a savepoint's too: keep nothing doubtful
     return Store(
         url,
         engine,
-        sessionmaker(engine, expire_on_commit=False),
+        writers,
         sessionmaker(engine.execution_options(leadgate_read=True), expire_on_commit=False),
         Lock() if sqlite else None,
     )

@@ -7,10 +7,11 @@ out and named in `Loaded.unfit`.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from threading import Lock
 
 import orjson
 from sqlalchemy import bindparam, select, text
@@ -51,9 +52,104 @@ class Readers:
 
 
 _EVENTS = text(
-    "SELECT lead_pk, event_id, type, time, properties FROM events"
-    " WHERE lead_pk IN :keys AND type IN :kinds AND time <= :as_of"
+    "SELECT id, lead_pk, event_id, type, time, properties FROM events"
+    " WHERE lead_pk IN :keys AND type IN :kinds AND time <= :as_of AND id > :after"
 ).bindparams(bindparam("keys", expanding=True), bindparam("kinds", expanding=True))
+_LAST_EVENT = text("SELECT max(id) FROM events")
+
+
+def _read_events(
+    session: Session,
+    readers: Readers,
+    keys: list[int],
+    kinds: list[str],
+    as_of: datetime | str,
+    after: int = 0,
+) -> dict[int, list[tuple[int, Event]]]:
+    """(row id, event) per lead key, for events up to `as_of` (None: all) with row ids above `after`."""
+    rows = session.execute(
+        _EVENTS,
+        {
+            "keys": keys,
+            "kinds": kinds,
+            "as_of": as_of if isinstance(as_of, str) else _stored_time(session, as_of),
+            "after": after,
+        },
+    ).all()
+    out: dict[int, list[tuple[int, Event]]] = defaultdict(list)
+    for row_id, lead_pk, event_id, kind, time, props in rows:
+        properties = orjson.loads(props) if isinstance(props, str | bytes) else props
+        out[lead_pk].append(
+            (row_id, Event(event_id, "", kind, _aware(time), typed(properties or {}, readers.events[kind])))
+        )
+    return out
+
+
+class EventCache:
+    """Typed events per lead, kept between re-scores, so a re-score reads only the rows added since.
+
+    Events are append-only and never change, and on SQLite (one writer at a time) row ids grow in commit
+    order, so "every row above the last id seen" is exactly what is new. (On PostgreSQL ids are taken
+    before commit and may become visible out of order, so the store does not use this cache there.)
+    What a transaction reads is kept only when it commits (`after_commit`); a lead's events are kept
+    for one definition version (properties are typed by its vocabulary); least recently used leads are
+    dropped past `max_events`. Events later than the re-score's `as_of` are read too and filtered here.
+    """
+
+    def __init__(self, max_events: int = 500_000) -> None:
+        self.max_events = max_events
+        self._leads: OrderedDict[tuple[int, int], tuple[int, list[tuple[int, Event]]]] = OrderedDict()
+        self._size = 0
+        self._lock = Lock()
+
+    def events(
+        self,
+        session: Session,
+        readers: Readers,
+        definition_pk: int,
+        keys: list[int],
+        kinds: list[str],
+        as_of: datetime,
+    ) -> dict[int, list[Event]]:
+        with self._lock:
+            known = {
+                pk: self._leads[(definition_pk, pk)] for pk in keys if (definition_pk, pk) in self._leads
+            }
+            for pk in known:
+                self._leads.move_to_end((definition_pk, pk))
+        fresh = [pk for pk in keys if pk not in known]
+        found: dict[int, list[tuple[int, Event]]] = {}
+        if fresh:
+            found.update(_read_events(session, readers, fresh, kinds, _FAR_FUTURE))
+        if known:
+            after = min(last for last, _ in known.values())
+            newer = _read_events(session, readers, sorted(known), kinds, _FAR_FUTURE, after)
+            for pk, (last, cached) in known.items():
+                found[pk] = cached + [(i, e) for i, e in newer.get(pk, ()) if i > last]
+        pending = session.info.setdefault("leadgate_events", {})
+        for pk in keys:
+            rows = found.get(pk, [])
+            pending[(definition_pk, pk)] = (max((i for i, _ in rows), default=0), rows)
+        now = as_of.timestamp()
+        return {pk: [e for _, e in found.get(pk, ()) if e.ts <= now] for pk in keys}
+
+    def keep(self, pending: dict[tuple[int, int], tuple[int, list[tuple[int, Event]]]]) -> None:
+        """Keep what a committed transaction read."""
+        with self._lock:
+            for key, (last, rows) in pending.items():
+                old = self._leads.pop(key, None)
+                if old is not None:
+                    self._size -= len(old[1])
+                if last == 0 and not rows:
+                    continue  # nothing to keep: the next read starts from the lead's first row anyway
+                self._leads[key] = (last, rows)
+                self._size += len(rows)
+            while self._size > self.max_events and self._leads:
+                _key, (_last, rows) = self._leads.popitem(last=False)
+                self._size -= len(rows)
+
+
+_FAR_FUTURE = "9999-12-31 23:59:59.999999"
 
 
 def _stored_time(session: Session, moment: datetime) -> datetime | str:
@@ -79,7 +175,13 @@ def account_members(session: Session, account_pks: Collection[int]) -> set[int]:
 
 
 def load_leads(
-    session: Session, definition: Definition, readers: Readers, lead_pks: Collection[int], as_of: datetime
+    session: Session,
+    definition: Definition,
+    readers: Readers,
+    lead_pks: Collection[int],
+    as_of: datetime,
+    cache: EventCache | None = None,
+    definition_pk: int = 0,
 ) -> Loaded:
     out = Loaded()
     if not lead_pks:
@@ -124,18 +226,17 @@ def load_leads(
         if unfit:
             out.unfit[pk] = unfit
     kinds = list(definition.event_types)
+    cache = cache or session.info.get("leadgate_event_cache")
     if kinds:
-        event_rows = session.execute(
-            _EVENTS, {"keys": keys, "kinds": kinds, "as_of": _stored_time(session, as_of)}
-        ).all()
-        events: dict[str, list[Event]] = defaultdict(list)
-        for lead_pk, event_id, kind, time, props in event_rows:
-            lead_id = lead_ids[lead_pk]
-            properties = orjson.loads(props) if isinstance(props, str | bytes) else props
-            events[lead_id].append(
-                Event(event_id, lead_id, kind, _aware(time), typed(properties or {}, readers.events[kind]))
-            )
-        out.events = dict(events)
+        by_pk = (
+            {
+                pk: [e for _, e in rows]
+                for pk, rows in _read_events(session, readers, keys, kinds, as_of).items()
+            }
+            if cache is None
+            else cache.events(session, readers, definition_pk, keys, kinds, as_of)
+        )
+        out.events = {lead_ids[pk]: found for pk, found in by_pk.items() if found and pk in lead_ids}
     if definition.criteria:
         call_rows = session.execute(
             select(

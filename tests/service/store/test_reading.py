@@ -1,0 +1,133 @@
+"""Reading leads for scoring, and the event cache that spares live scoring from re-reading history.
+
+The cache is used on SQLite only (row ids follow commit order there); on PostgreSQL every re-score reads
+the lead's events. Either way a re-score must equal one that reads everything afresh.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from leadgate.service import ingest, versions
+from leadgate.service.live import rescore
+from leadgate.service.payloads import LeadIn
+from leadgate.service.store import Store, open_store, tables
+from leadgate.service.store.reading import load_leads
+from leadgate.service.workspace import Context, DefinitionCache, context_of, ensure_workspace
+from service.support import EXAMPLE_TEXT, Databases
+
+NOW = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+def clock() -> datetime:
+    return NOW
+
+
+def setup(url: str) -> tuple[Store, Context, int]:
+    store = open_store(url)
+    with store.transaction() as session:
+        row = ensure_workspace(session, "reading")
+        versions.publish(session, row, EXAMPLE_TEXT, "test", "test", NOW)
+    cache = DefinitionCache()
+    versions.activate(store, "reading", 1, "test", cache, clock)
+    with store.transaction() as session:
+        ctx = context_of(session, ensure_workspace(session, "reading"), cache, clock)
+        ingest.upsert_lead(
+            session, ctx, LeadIn(lead_id="L1", email="ann@acme.com", fields={"seniority": "vp"})
+        )
+        pk = session.scalar(select(tables.Lead.id).where(tables.Lead.lead_id == "L1"))
+    assert pk is not None
+    return store, ctx, pk
+
+
+def page_views(first: int, count: int) -> list[dict[str, object]]:
+    return [
+        {
+            "event_id": f"e{first + i}",
+            "lead_id": "L1",
+            "type": "page_viewed",
+            "time": (NOW - timedelta(hours=first + i)).isoformat(),
+            "properties": {"url": "/pricing" if i % 3 == 0 else "/blog/x"},
+        }
+        for i in range(count)
+    ]
+
+
+def fresh_score(store: Store, ctx: Context, pk: int) -> float:
+    """The lead's engagement read without any cache."""
+    assert ctx.active is not None
+    with store.reading() as session:
+        loaded = load_leads(session, ctx.active.definition, ctx.active.readers, [pk], NOW, cache=None)
+    return len(loaded.events.get("L1", []))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    databases = Databases(tmp_path)
+    request.addfinalizer(databases.drop_all)
+    return databases.new(request.param)
+
+
+def test_the_cache_is_used_on_sqlite_only(url: str) -> None:
+    store = open_store(url)
+    with store.transaction() as session:
+        cached = session.info.get("leadgate_event_cache")
+    assert (cached is not None) == url.startswith("sqlite")
+    store.close()
+
+
+def test_rescoring_with_the_cache_equals_reading_afresh(url: str) -> None:
+    store, ctx, pk = setup(url)
+    scores = []
+    for batch in range(4):
+        with store.transaction() as session:
+            ingest.add_events(session, ctx, page_views(batch * 10, 10))
+        with store.transaction() as session:
+            changes = rescore(session, ctx, {pk}, "test")
+        scores.append(changes[pk].new_score)
+        assert fresh_score(store, ctx, pk) == (batch + 1) * 10
+    # the same re-score from a store with an empty cache
+    other = open_store(url)
+    with other.transaction() as session:
+        assert rescore(session, ctx, {pk}, "test")[pk].new_score == scores[-1]
+    store.close()
+    other.close()
+
+
+def test_a_rolled_back_event_is_not_remembered(url: str) -> None:
+    store, ctx, pk = setup(url)
+    with store.transaction() as session:
+        ingest.add_events(session, ctx, page_views(0, 5))
+    before = None
+    with store.transaction() as session:
+        before = rescore(session, ctx, {pk}, "test")[pk].new_score
+    with pytest.raises(RuntimeError), store.transaction() as session:
+        ingest.add_events(session, ctx, page_views(100, 5))  # re-scores inside, then fails
+        raise RuntimeError("the request fails after the re-score")
+    with store.transaction() as session:
+        assert rescore(session, ctx, {pk}, "test")[pk].new_score == before
+    assert fresh_score(store, ctx, pk) == 5
+    store.close()
+
+
+def test_events_written_by_another_process_are_seen(url: str) -> None:
+    store, ctx, pk = setup(url)
+    with store.transaction() as session:
+        ingest.add_events(session, ctx, page_views(0, 5))
+    with store.transaction() as session:
+        first = rescore(session, ctx, {pk}, "test")[pk].new_score
+    writer = open_store(url)  # another server process: its own cache
+    with writer.transaction() as session:
+        ingest.add_events(session, ctx, page_views(50, 6))
+    with store.transaction() as session:
+        second = rescore(session, ctx, {pk}, "test")[pk].new_score
+    with writer.transaction() as session:
+        third = rescore(session, ctx, {pk}, "test")[pk].new_score
+    assert second > first
+    assert second == third
+    store.close()
+    writer.close()
