@@ -154,3 +154,38 @@ def test_score_store_gives_the_references_documents(store_url: str, example: str
         f"{different[:3]}: {got[different[0]].as_dict()} != {expected[different[0]].as_dict()}"
     )
     assert any(s.trace for s in got.values())
+
+
+def test_rescore_engine_db_reads_the_store_with_the_active_version(store_url: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from leadgate.cli.app import app
+
+    out = tmp_path / "scores.csv"
+    result = CliRunner().invoke(
+        app,
+        [
+            "rescore",
+            "--engine",
+            "db",
+            "--database-url",
+            store_url,
+            "--as-of",
+            "2026-09-30",
+            "--out",
+            str(out),
+        ],
+        env={"COLUMNS": "160"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "Rescored 150 leads" in result.stdout + result.stderr
+    rows = out.read_text().splitlines()
+    assert len(rows) == 151 and rows[0].startswith("lead_id,")
+    expected = reference(
+        store_url,
+        load_definition(EXAMPLES / "b2b-saas.yaml"),
+        datetime.fromisoformat("2026-09-30T00:00:00+00:00"),
+    )
+    header = rows[0].split(",")
+    got = {r.split(",")[0]: float(r.split(",")[header.index("score")]) for r in rows[1:]}
+    assert got == pytest.approx({k: v.score for k, v in expected.items()}, abs=1e-9)

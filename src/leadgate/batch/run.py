@@ -12,7 +12,7 @@ from typing import Any
 
 import ibis
 
-from leadgate.batch.compile import Tables, compile_definition
+from leadgate.batch.compile import Checkpoint, Tables, compile_definition
 from leadgate.batch.engine import checkpoint_in, connect, load_tables
 from leadgate.batch.files import load_files
 from leadgate.data.intake import Intake
@@ -81,10 +81,57 @@ def rescore_files(
         tables = load_tables(con, arrow)
     summary.seconds["read"] = time.perf_counter() - started
 
+    score_and_write(con, engine, definition, tables, as_of, out, trace_out, summary, step)
+    files.disconnect()
+    spill.cleanup()
+    return summary, intake
+
+
+def rescore_store(
+    definition: Definition,
+    url: str,
+    workspace: str,
+    as_of: datetime,
+    out: Path,
+    trace_out: Path | None = None,
+    step: Callable[[str], None] = lambda _name: None,
+    memory_limit: str = "4GB",
+) -> Summary:
+    """`--engine db`: read the service's store through Ibis, score in DuckDB, write the files."""
+    from leadgate.batch.store import layout_from_store, read_store
+
+    _check_output(out, "--out")
+    _check_output(trace_out, "--trace-out")
+    summary = Summary()
+    started = time.perf_counter()
+    step("reading the store")
+    con = ibis.duckdb.connect()
+    con.con.execute("SET memory_limit = ?", [memory_limit])
+    spill = tempfile.TemporaryDirectory(prefix="leadgate-duckdb-")
+    con.con.execute("SET temp_directory = ?", [spill.name])
+    tables = layout_from_store(con, definition, read_store(url, workspace))
+    summary.seconds["read"] = time.perf_counter() - started
+    score_and_write(con, "duckdb", definition, tables, as_of, out, trace_out, summary, step)
+    con.disconnect()
+    spill.cleanup()
+    return summary
+
+
+def score_and_write(
+    con: Any,
+    engine: str,
+    definition: Definition,
+    tables: Tables,
+    as_of: datetime,
+    out: Path,
+    trace_out: Path | None,
+    summary: Summary,
+    step: Callable[[str], None],
+) -> None:
+    """Score in the engine, count by stage and grade into `summary`, and write the files."""
     step(f"scoring on {engine}")
     started = time.perf_counter()
-
-    checkpoint = checkpoint_in(con)
+    checkpoint = scoring_checkpoint(con, engine, trace=trace_out is not None)
     compiled = compile_definition(definition, tables, as_of, checkpoint)
     results = checkpoint(compiled.results, "results")
     counts = con.execute(results.group_by(["stage", "grade"]).aggregate(n=results.count()))
@@ -93,16 +140,27 @@ def rescore_files(
         summary.by_grade[row["grade"]] = summary.by_grade.get(row["grade"], 0) + int(row["n"])
     summary.leads = sum(summary.by_stage.values())
     summary.seconds["score"] = time.perf_counter() - started
-
     step("writing the results")
     started = time.perf_counter()
     _write(con, results, out)
     if trace_out is not None:
         _write(con, compiled.trace, trace_out)
     summary.seconds["write"] = time.perf_counter() - started
-    files.disconnect()
-    spill.cleanup()
-    return summary, intake
+
+
+def scoring_checkpoint(con: Any, engine: str, trace: bool) -> Checkpoint:
+    """Which steps of the compiled definition are materialised. Every step, except on DuckDB without a
+    trace: there the scores are one query, and only the results are kept (they are counted, then written).
+    The steps in between (a row per lead with every field and flag, a row per lead and engagement rule) are
+    used again only by the trace; DuckDB pipelines them instead of writing them out."""
+    checkpoint = checkpoint_in(con)
+    if engine != "duckdb" or trace:
+        return checkpoint
+
+    def results_only(table: Any, name: str) -> Any:
+        return checkpoint(table, name) if name == "results" else table
+
+    return results_only
 
 
 def _write(con: Any, table: Any, path: Path) -> None:

@@ -22,9 +22,18 @@ FileOpt = Annotated[Path | None, typer.Option(dir_okay=False)]
 
 
 def rescore_command(
-    definition: Annotated[Path, typer.Argument(help="the definition file (YAML or JSON)")],
-    leads: Annotated[Path, typer.Option("--leads", help="leads: .csv, .jsonl or .parquet", dir_okay=False)],
-    out: Annotated[Path, typer.Option("--out", help="where the scores go: .parquet or .csv", dir_okay=False)],
+    definition: Annotated[
+        Path | None,
+        typer.Argument(
+            help="the definition file (YAML or JSON); with --engine db, default: the active version"
+        ),
+    ] = None,
+    leads: Annotated[
+        Path | None, typer.Option("--leads", help="leads: .csv, .jsonl or .parquet", dir_okay=False)
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="where the scores go: .parquet or .csv", dir_okay=False)
+    ] = Path("scores.parquet"),
     events: Annotated[
         Path | None, typer.Option("--events", help="events: .jsonl or .parquet", dir_okay=False)
     ] = None,
@@ -36,11 +45,19 @@ def rescore_command(
     ] = None,
     as_of: AsOfOpt = None,
     engine: Annotated[
-        str, typer.Option("--engine", help="duckdb (default), sqlite, postgres or spark")
+        str,
+        typer.Option(
+            "--engine", help="duckdb (default), sqlite, postgres, spark, or db (read the service's store)"
+        ),
     ] = "duckdb",
     database_url: Annotated[
-        str | None, typer.Option("--database-url", help="sqlite or postgres: the database to score in")
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="sqlite or postgres: the database to score in; db: the store (default LEADGATE_DATABASE_URL)",
+        ),
     ] = None,
+    workspace: Annotated[str, typer.Option("--workspace", help="db: the store's workspace")] = "default",
     master: Annotated[
         str, typer.Option("--master", help="spark: the master (local[1] by default)")
     ] = "local[1]",
@@ -54,8 +71,15 @@ def rescore_command(
     rejects: RejectsOpt = Path("leadgate-rejects.csv"),
 ) -> None:
     """Rescore every lead inside a database engine; write the scores (and the trace) to files."""
+    if engine == "db":
+        rescore_from_store(definition, database_url, workspace, as_of, out, trace_out, memory_limit)
+        return
     if engine not in ENGINES:
-        raise UsageError(f"--engine must be one of {', '.join(ENGINES)}; got {engine!r}")
+        raise UsageError(f"--engine must be one of {', '.join(ENGINES)}, db; got {engine!r}")
+    if definition is None or leads is None:
+        raise UsageError(
+            "give the definition file and --leads (or read the service's store with --engine db)"
+        )
     loaded = load_definition(definition)
     moment = as_of_time(as_of)
     intake = Intake(on_error_policy(on_error))
@@ -67,6 +91,42 @@ def rescore_command(
             master, step=lambda name: progress.update(task, description=name), memory_limit=memory_limit,
         )  # fmt: skip
     report(summary, intake, rejects, engine, out, trace_out)
+
+
+def rescore_from_store(
+    definition: Path | None,
+    database_url: str | None,
+    workspace: str,
+    as_of: str | None,
+    out: Path,
+    trace_out: Path | None,
+    memory_limit: str,
+) -> None:
+    """`--engine db`: every lead of the store's workspace, with the given definition or the active one."""
+    from leadgate.batch.run import rescore_store
+    from leadgate.service.store import default_url, open_store
+    from leadgate.service.versions import active_definition
+    from leadgate.service.workspace import DefinitionCache, find_workspace
+
+    url = database_url or default_url()
+    if definition is not None:
+        loaded = load_definition(definition)
+    else:
+        store = open_store(url, migrate=False)
+        with store.reading() as session:
+            found = active_definition(session, find_workspace(session, workspace), DefinitionCache())
+        store.close()
+        if found is None:
+            raise UsageError(f"workspace {workspace!r} has no active definition: give a definition file")
+        loaded = found
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                  transient=True) as progress:  # fmt: skip
+        task = progress.add_task("starting", total=None)
+        summary = rescore_store(
+            loaded, url, workspace, as_of_time(as_of), out, trace_out,
+            step=lambda name: progress.update(task, description=name), memory_limit=memory_limit,
+        )  # fmt: skip
+    report(summary, Intake(), Path("leadgate-rejects.csv"), f"duckdb, from the store {url}", out, trace_out)
 
 
 def report(
