@@ -74,6 +74,7 @@ BAD_ROWS = [
      '"properties": {"duration_s": "long"}}\n', "properties.duration_s"),
     ("answers.csv", "C9,L0000001,2026-03-01,reached,budget,maybe\n", "answer"),
     ("answers.csv", "C9,L0000001,2026-03-01,busy,,\n", "outcome"),
+    ("answers.csv", "C9,L0000001,notadate,reached,,\n", "called_at"),
 ]  # fmt: skip
 
 
@@ -121,3 +122,136 @@ def test_a_key_first_seen_on_a_rejected_row_is_accepted_later_as_in_python(
     assert [(r.line, r.field) for r in ours.rejects] == [(r.line, r.field) for r in theirs.rejects]
     assert [r.field for r in ours.rejects] == ["email", "lead_id", "event_id"]
     assert ours.accepted == theirs.accepted
+
+
+# -- Parquet: typed columns are taken as they are, and read exactly as their text would be -----------
+
+BAD_EVENTS = [
+    '{"event_id": "X1", "lead_id": "L0000001", "type": "page_viewed"}',  # no time
+    '{"event_id": "X2", "lead_id": "L404", "type": "page_viewed", "time": "2026-03-01T00:00:00Z"}',
+    '{"event_id": "E000000001", "lead_id": "L0000001", "type": "page_viewed", "time": "2026-03-01T00:00:00Z"}',
+    '{"event_id": "X3", "lead_id": "L0000001", "type": "page_viewed", "time": "2026-03-01T00:00:00Z", '
+    '"properties": {"duration_s": "long"}}',
+    '{"event_id": "X4", "lead_id": "L0000001", "type": "page_viewed", "time": "2026-03-01T00:00:00Z", '
+    '"properties": [1,2]}',
+    '{"event_id": "X5", "lead_id": "L0000001", "type": "fax_sent", "time": "2026-03-01T00:00:00Z"}',
+    '{"event_id": "X6", "lead_id": "L0000001", "type": "form_submitted", "time": "2026-03-01T10:00:00.123456Z", '
+    '"properties": {"form": " Demo_Request "}}',
+    '{"event_id": "X7", "lead_id": "L0000001", "type": "page_viewed", "time": "2026-03-01T00:00:00Z", '
+    '"properties": {"duration_s": "x"}}',  # X7 rejected: its id is free for the next row
+    '{"event_id": "X7", "lead_id": "L0000002", "type": "page_viewed", "time": "2026-03-02T00:00:00Z"}',
+    '{"event_id": "X7", "lead_id": "L0000003", "type": "page_viewed", "time": "2026-03-03T00:00:00Z"}',
+]  # fmt: skip
+BAD_ROWS_BY_FILE = {
+    "events.jsonl": "".join(line + "\n" for line in BAD_EVENTS),
+    "leads.csv": "L0000001,dup@x.com,,,,,,,,,,\nL9,not-an-email,,,,,,,,,,\nL8,someone@oscorp-freight1.com,,,,,,,,,,\n",
+    "accounts.csv": "A9,z.com,Z,software,nan,,,,\nA0000001,dup.com,Dup,software,1,,,,\n"
+    "A8,oscorp-freight1.com,Second Oscorp,logistics,10,,,,\n",
+    "answers.csv": "C9,L0000001,2026-03-01T00:00:00Z,busy,,\nC8,L404,2026-03-01T00:00:00Z,reached,,\n"
+    "C7,L0000001,2026-03-01T00:00:00Z,reached,,\nC7,L0000002,2026-03-01T00:00:00Z,reached,,\n",
+}
+
+
+def with_bad_rows(generated: Path, tmp_path: Path) -> Path:
+    folder = generated
+    for name, rows in BAD_ROWS_BY_FILE.items():
+        folder = copy_with(folder, tmp_path, name, rows)
+    return folder
+
+
+def as_parquet(folder: Path, out: Path, typed: bool) -> Path:
+    """The files as Parquet. `typed`: times as TIMESTAMPTZ and account numbers as DOUBLE, as a warehouse
+    export has them; else every column as text, as in the CSV files."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    out.mkdir()
+    casts = {
+        "leads": "created_at::TIMESTAMPTZ AS created_at",
+        "accounts": "employees::DOUBLE AS employees, annual_revenue::DOUBLE AS annual_revenue",
+        "answers": "called_at::TIMESTAMPTZ AS called_at",
+    }
+    for name, cast in casts.items():
+        columns = f"* REPLACE ({cast})" if typed else "*"
+        con.execute(
+            f"COPY (SELECT {columns} FROM read_csv('{folder / name}.csv', all_varchar=true, header=true)) "
+            f"TO '{out / name}.parquet'"
+        )
+    time = "time::TIMESTAMPTZ" if typed else "time"
+    con.execute(
+        f"COPY (SELECT event_id, lead_id, type, {time} AS time, properties::VARCHAR AS properties "
+        f"FROM read_json('{folder / 'events.jsonl'}', format='newline_delimited', columns={{event_id: 'VARCHAR', "
+        f"lead_id: 'VARCHAR', type: 'VARCHAR', time: 'VARCHAR', properties: 'JSON'}})) TO '{out / 'events.parquet'}'"
+    )
+    return out
+
+
+def loaded(definition: Definition, paths: tuple[Path, Path, Path, Path]) -> tuple[Intake, dict[str, list]]:
+    """What the DuckDB reader rejects and accepts: the rejects, and every layout table's rows."""
+    con = duckdb.connect()
+    leads, accounts, events, answers = paths
+    tables, intake = load_files(con, definition, leads, accounts, events, answers, Intake("skip"))  # type: ignore[arg-type]
+    rows = {
+        name: sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+        for name, table in tables.tables.items()
+    }
+    return intake, rows
+
+
+def facts(intake: Intake) -> list[tuple[str, int, str | None, str]]:
+    """The rejects by file stem, with the row as Parquet numbers it (a CSV's header is its line 1)."""
+    return [
+        (Path(r.file).stem, r.line - (1 if r.file.endswith(".csv") else 0), r.field, r.message)
+        for r in intake.rejects
+    ]
+
+
+@pytest.mark.parametrize("typed", [True, False], ids=["typed", "text"])
+def test_parquet_is_read_exactly_as_the_same_rows_in_text(
+    definition: Definition, generated: Path, tmp_path: Path, typed: bool
+) -> None:
+    folder = with_bad_rows(generated, tmp_path)
+    text, text_rows = loaded(definition, files(folder))
+    parquet = as_parquet(folder, tmp_path / "parquet", typed)
+    ours, our_rows = loaded(
+        definition, tuple(parquet / f"{n}.parquet" for n in ("leads", "accounts", "events", "answers"))
+    )  # type: ignore[arg-type]
+    assert facts(ours) == facts(text)
+    assert {Path(f).stem: n for f, n in ours.accepted.items()} == {
+        Path(f).stem: n for f, n in text.accepted.items()
+    }
+    assert [n.split(": ", 1)[1] for n in ours.notes] == [n.split(": ", 1)[1] for n in text.notes]
+    assert our_rows == text_rows
+    # every kind of problem is there: typed null time, unknown lead, keys twice, bad property, not an object
+    assert {(f, fld) for f, _, fld, _ in facts(ours)} >= {
+        ("events", "time"), ("events", "lead_id"), ("events", "event_id"), ("events", "properties.duration_s"),
+        ("events", "properties"), ("leads", "lead_id"), ("leads", "email"), ("accounts", "employees"),
+        ("accounts", "account_id"), ("answers", "outcome"), ("answers", "lead_id"), ("answers", "call_id"),
+    }  # fmt: skip
+    assert [line for f, line, fld, _ in facts(ours) if fld == "event_id"] == [
+        len((generated / "events.jsonl").read_text().splitlines()) + i for i in (3, 10)
+    ]
+
+
+def test_the_text_files_with_bad_rows_are_read_like_the_python_readers(
+    definition: Definition, generated: Path, tmp_path: Path
+) -> None:
+    folder = with_bad_rows(generated, tmp_path)
+    ours, theirs = native(definition, folder, "skip"), python(definition, folder, "skip")
+    assert [(r.file, r.line, r.field) for r in ours.rejects] == [
+        (r.file, r.line, r.field) for r in theirs.rejects
+    ]
+    assert ours.accepted == theirs.accepted
+    assert sorted(ours.notes) == sorted(theirs.notes)
+
+
+def test_a_lead_without_an_account_takes_the_last_account_of_its_email_domain(
+    definition: Definition, generated: Path, tmp_path: Path
+) -> None:
+    folder = with_bad_rows(generated, tmp_path)
+    con = duckdb.connect()
+    leads, accounts, events, answers = files(folder)
+    tables, _ = load_files(con, definition, leads, accounts, events, answers, Intake("skip"))
+    ours = dict(con.execute(f"SELECT lead_id, account_id FROM {tables.tables['leads']}").fetchall())
+    theirs = load_dataset(definition, leads, accounts, events, answers, Intake("skip")).leads
+    assert ours == {lead_id: lead.account_id for lead_id, lead in theirs.items()}
+    assert ours["L8"] == "A8"  # A0000001 has the same domain, earlier in the file

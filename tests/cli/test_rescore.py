@@ -65,6 +65,11 @@ def test_rescore_writes_parquet_and_a_trace_equal_to_score(
     totals = rows.groupby("lead_id")["points"].sum()
     for lead_id, total in totals.items():
         assert total == reference[lead_id]["score"]
+    reasons = sorted(rows[["lead_id", "kind", "rule", "reason"]].itertuples(index=False, name=None))
+    wanted = [(lead, c["kind"], c["rule"], c["reason"]) for lead, r in reference.items() for c in r["trace"]]
+    assert reasons == sorted(wanted)
+    built = [r for *_, r in reasons if ", capped at " in r or " before decay" in r]  # from the data
+    assert built
 
 
 def test_rescore_reads_parquet_inputs(data: Path, reference: dict, tmp_path: Path) -> None:
@@ -95,7 +100,7 @@ def test_rescore_refuses_an_unknown_engine_or_output(data: Path, tmp_path: Path)
     bad_engine = runner.invoke(app, ["rescore", SAAS, *inputs(data), "--out", str(tmp_path / "x.parquet"),
                                      "--engine", "oracle"])  # fmt: skip
     assert bad_engine.exit_code == 2
-    assert "--engine must be one of duckdb, sqlite, postgres, spark; got 'oracle'" in bad_engine.stderr
+    assert "--engine must be one of duckdb, sqlite, postgres, spark, db; got 'oracle'" in bad_engine.stderr
     bad_out = runner.invoke(app, ["rescore", SAAS, *inputs(data), "--out", str(tmp_path / "x.xlsx")])
     assert bad_out.exit_code == 2
     assert "--out must end in .parquet or .csv" in bad_out.stderr

@@ -19,9 +19,9 @@ from leadgate.batch.layout import column, property_column
 from leadgate.conditions import Condition
 from leadgate.definition import Definition
 from leadgate.definition.rules import EngagementRule
-from leadgate.points import GRID, quantize
+from leadgate.points import GRID, quantize, show
 
-TRACE_COLUMNS = ("lead_id", "kind", "rule", "points", "events", "raw_points")
+TRACE_COLUMNS = ("lead_id", "kind", "rule", "points", "reason", "events", "raw_points")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,43 @@ def on_grid(points: ir.FloatingValue) -> ir.FloatingValue:
     return (points * number(GRID) + number(0.5)).floor().cast("float64") / number(GRID)
 
 
+def with_shown(table: ir.Table, value: str, into: str) -> ir.Table:
+    """`table` with column `into`: column `value` as `leadgate.points.show` writes it (whole numbers
+    plainly, others to two decimals).
+
+    Python's round(x, 2) rounds the exact value of x * 100 to an integer, ties to even. y = x * 100 is
+    rounded, so a fraction of exactly .5 in y may hide a tie or not: there the exact error of the product,
+    x * 100 - y (Dekker's product: x split into two halves of 26 bits, each times 100 exactly), decides.
+    Plain IEEE arithmetic, the same on every engine, in small steps (SQLite's parser refuses deep
+    expressions)."""
+    x = table[value]
+    t = table.mutate(_s_y=x * number(100.0), _s_big=x * number(134217729.0))  # 2**27 + 1
+    t = t.mutate(_s_whole=t._s_y.floor().cast("int64"), _s_high=t._s_big - (t._s_big - t[value]))
+    t = t.mutate(
+        _s_fraction=t._s_y - t._s_whole.cast("float64"),
+        _s_error=(t._s_high * number(100.0) - t._s_y) + (t[value] - t._s_high) * number(100.0),
+    )
+    up = ibis.cases(
+        (t._s_fraction > number(0.5), 1),
+        (t._s_fraction < number(0.5), 0),
+        (t._s_error > number(0.0), 1),
+        (t._s_error < number(0.0), 0),
+        (t._s_whole % 2 != 0, 1),
+        else_=0,
+    )
+    t = t.mutate(_s_cents=t._s_whole + up)
+    t = t.mutate(_s_size=t._s_cents.abs(), _s_sign=ibis.cases((t._s_cents < 0, text("-")), else_=text("")))
+    t = t.mutate(_s_hundreds=t._s_size // 100)
+    # the hundredths as size - hundreds * 100, not size % 100: SQLite's MOD gives a real ('35.0')
+    t = t.mutate(
+        _s_units=t._s_sign.concat(t._s_hundreds.cast("string")), _s_rest=t._s_size - t._s_hundreds * 100
+    )
+    padded = ibis.cases((t._s_rest < 10, text("0")), else_=text("")).concat(t._s_rest.cast("string"))
+    shown = ibis.cases((t._s_rest == 0, t._s_units), else_=t._s_units.concat(text("."), padded))
+    t = t.mutate(**{into: shown})
+    return t.drop(*[c for c in t.columns if c.startswith("_s_")])
+
+
 def _cases(branches: Sequence[tuple[ir.BooleanValue, ir.Value]], default: ir.Value) -> ir.Value:
     if not branches:
         return default
@@ -62,6 +99,7 @@ def _trace_rows(
     kind: str,
     rule: str,
     points: ir.Value,
+    reason: ir.Value,
     events: ir.Value | None = None,
     raw: ir.Value | None = None,
 ) -> ir.Table:
@@ -70,6 +108,7 @@ def _trace_rows(
         kind=text(kind),
         rule=text(rule),
         points=points.cast("float64"),
+        reason=reason.cast("string"),
         events=(events if events is not None else ibis.literal(0)).cast("int64"),
         raw_points=(raw if raw is not None else number(0.0)).cast("float64"),
     )
@@ -384,39 +423,87 @@ class _Compiler:
 
     # -- the trace ----------------------------------------------------------------------------------
 
+    def _engagement_trace(self, rows: ir.Table) -> ir.Table:
+        """The engagement rows with their reason, worded as `leadgate.scoring.engagement` words it: what
+        counted, how many events, the points before decay when decay changed them, the cap when it bit."""
+        rules = self.d.engagement_rules
+        undecayed = _cases(
+            [
+                (rows.rule == text(r.id), number(r.points) * rows.events.cast("float64"))
+                for r in rules
+                if r.half_life_days is not None
+            ],
+            ibis.null("float64"),
+        )
+        rows = with_shown(rows.mutate(_undecayed=undecayed), "_undecayed", "_undecayed_shown")
+        n = rows.events
+        counted = n.cast("string").concat(ibis.cases((n == 1, text(" event")), else_=text(" events")))
+        branches = []
+        for r in rules:
+            what = r.description or (f"{r.event} where {r.guard.text}" if r.guard else r.event)
+            reason = text(f"{what}: ").concat(counted)
+            if r.half_life_days is not None:
+                decayed = reason.concat(text(", "), rows._undecayed_shown, text(" before decay"))
+                reason = ibis.cases((rows._undecayed != rows.raw_points, decayed), else_=reason)
+            if r.max_points is not None:  # the capped total takes the sign of the raw points
+                limit = ibis.cases(
+                    (rows.raw_points < number(0.0), text(show(-r.max_points))), else_=text(show(r.max_points))
+                )
+                capped = reason.concat(text(", capped at "), limit)
+                reason = ibis.cases((rows.raw_points.abs() > number(r.max_points), capped), else_=reason)
+            branches.append((rows.rule == text(r.id), reason))
+        return rows.mutate(reason=_cases(branches, ibis.null("string"))).select(*TRACE_COLUMNS)
+
     def _trace(self, ctx: ir.Table, eng_rows: ir.Table | None) -> ir.Table:
         d = self.d
         parts: list[ir.Table] = []
         for i, r in enumerate(d.fit_rules):
-            parts.append(_trace_rows(ctx.filter(ctx[f"fit__{i}"]), "fit", r.id, number(r.points)))
+            reason = text(r.description or r.guard.text)
+            parts.append(_trace_rows(ctx.filter(ctx[f"fit__{i}"]), "fit", r.id, number(r.points), reason))
         for i, q in enumerate(d.disqualifiers):
-            parts.append(_trace_rows(ctx.filter(ctx[f"dq__{i}"]), "disqualifier", q.id, number(0.0)))
+            parts.append(
+                _trace_rows(ctx.filter(ctx[f"dq__{i}"]), "disqualifier", q.id, number(0.0), text(q.reason))
+            )
         if eng_rows is not None:
-            parts.append(eng_rows.select(*TRACE_COLUMNS))
+            parts.append(self._engagement_trace(eng_rows))
         if d.engagement_cap is not None:
-            capped = ctx.filter(ctx.eng_raw > number(d.engagement_cap))
+            capped = with_shown(
+                ctx.filter(ctx.eng_raw > number(d.engagement_cap)), "eng_raw", "eng_raw_shown"
+            )
             parts.append(
                 _trace_rows(
                     capped,
                     "engagement_cap",
                     "engagement.max_points",
                     on_grid(number(d.engagement_cap) - capped.eng_raw),
+                    text(f"engagement capped at {show(d.engagement_cap)} (was ").concat(
+                        capped.eng_raw_shown, text(")")
+                    ),
                     raw=capped.eng_raw,
                 )
             )
         for c in d.criteria:
             answer = ctx[column(f"answers.{c.id}")]
             answered = ctx.filter(answer.notnull())
+            given = answered[column(f"answers.{c.id}")]
             pts = _cases(
+                [(given == text(v.lower()), number(o.points)) for v, o in c.answers.items()], number(0.0)
+            )
+            reason = _cases(
                 [
-                    (answered[column(f"answers.{c.id}")] == text(v.lower()), number(o.points))
+                    (
+                        given == text(v.lower()),
+                        text(f"{c.label}: {o.label or v}" + (" (holds)" if o.holds else "")),
+                    )
                     for v, o in c.answers.items()
                 ],
-                number(0.0),
+                ibis.null("string"),
             )
-            parts.append(_trace_rows(answered, "criteria", c.id, pts))
+            parts.append(_trace_rows(answered, "criteria", c.id, pts, reason))
         for i, t in enumerate(d.triggers):
-            parts.append(_trace_rows(ctx.filter(ctx[f"fired__{i}"]), "fast_track", t.id, number(0.0)))
+            parts.append(
+                _trace_rows(ctx.filter(ctx[f"fired__{i}"]), "fast_track", t.id, number(0.0), text(t.reason))
+            )
         if not parts:
-            return _trace_rows(ctx.filter(FALSE), "fit", "", number(0.0))
+            return _trace_rows(ctx.filter(FALSE), "fit", "", number(0.0), text(""))
         return ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
