@@ -38,7 +38,6 @@ import argparse
 import itertools
 import math
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -51,9 +50,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import environment
 import numpy as np
 import orjson
 import pandas as pd
+from environment import git_state
 
 from leadgate.data.generate import DEFAULT_END, GENERATOR_VERSION, generate
 
@@ -86,48 +87,8 @@ def log(message: str) -> None:
 # -- machine --------------------------------------------------------------------------------------
 
 
-def git_state() -> dict[str, Any]:
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
-        except OSError:
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    changed = git("status", "--porcelain", "--untracked-files=all", "--", "src")
-    bench = git("status", "--porcelain", "--untracked-files=all", "--", "benchmarks")
-    return {
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "src_tree": git("rev-parse", "--short", "HEAD:src"),  # the code measured, whatever else is committed
-        "src_dirty": bool(changed) if changed is not None else None,
-        "benchmarks_dirty": bool(bench) if bench is not None else None,
-    }
-
-
 def machine() -> dict[str, Any]:
-    model = platform.processor() or "unknown"
-    mem_gb = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem_gb = int(line.split()[1]) / 1024**2
-    except OSError:
-        pass
-    return {
-        "nproc": os.cpu_count(),
-        "cpu_model": model,
-        "memory_gb": mem_gb,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "duckdb": duckdb.__version__,
-        "pandas": pd.__version__,
-        "numpy": np.__version__,
-        "loadavg_at_start": os.getloadavg()[0],
-    }
+    return environment.machine(duckdb=duckdb.__version__, pandas=pd.__version__, numpy=np.__version__)
 
 
 def available_memory_mb() -> float:

@@ -41,9 +41,7 @@ import argparse
 import asyncio
 import base64
 import gc
-import hashlib
 import os
-import platform
 import random
 import resource
 import shutil
@@ -64,7 +62,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import environment
 import orjson
+from environment import git_state, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFINITION = ROOT / "src" / "leadgate" / "examples" / "b2b-saas.yaml"
@@ -84,38 +84,7 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100)."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
-    return ordered[rank - 1]
-
-
 # -- machine --------------------------------------------------------------------------------------
-
-
-def git_state() -> dict[str, Any]:
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
-        except OSError:
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    changed = git("status", "--porcelain", "--untracked-files=all", "--", "src")
-    bench = git("status", "--porcelain", "--untracked-files=all", "--", "benchmarks")
-    digest = hashlib.sha256()
-    for path in sorted((ROOT / "src").rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".yaml", ".yml") and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return {
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "src_tree": git("rev-parse", "--short", "HEAD:src"),
-        "src_dirty": bool(changed) if changed is not None else None,
-        # what was measured, uncommitted changes included: compare it between runs
-        "src_fingerprint": digest.hexdigest()[:12],
-        "benchmarks_dirty": bool(bench) if bench is not None else None,
-    }
 
 
 def machine() -> dict[str, Any]:
@@ -124,31 +93,13 @@ def machine() -> dict[str, Any]:
     import sqlalchemy
     import uvicorn
 
-    model = platform.processor() or "unknown"
-    mem_gb = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem_gb = int(line.split()[1]) / 1024**2
-    except OSError:
-        pass
-    return {
-        "nproc": os.cpu_count(),
-        "cpu_model": model,
-        "memory_gb": mem_gb,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "sqlite": sqlite3.sqlite_version,
-        "sqlalchemy": sqlalchemy.__version__,
-        "fastapi": fastapi.__version__,
-        "uvicorn": uvicorn.__version__,
-        "psycopg": psycopg.__version__,
-        "loadavg_at_start": os.getloadavg()[0],
-    }
+    return environment.machine(
+        sqlite=sqlite3.sqlite_version,
+        sqlalchemy=sqlalchemy.__version__,
+        fastapi=fastapi.__version__,
+        uvicorn=uvicorn.__version__,
+        psycopg=psycopg.__version__,
+    )
 
 
 # -- CPU accounting (read from /proc: the client, the server, the database, the whole machine) -----

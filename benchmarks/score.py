@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -40,7 +39,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import environment
 import orjson
+from environment import git_state, percentile
 
 from leadgate.data.generate import DEFAULT_END, GENERATOR_VERSION, generate
 from leadgate.data.read import Dataset, load_dataset
@@ -74,39 +75,8 @@ def pin_to_one_core() -> int | None:
     return cpu
 
 
-def git_state() -> dict[str, Any]:
-    """The commit benchmarked, and whether the working tree differs from it."""
-
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
-        except OSError:
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    commit = git("rev-parse", "--short", "HEAD")
-    changed = git("status", "--porcelain", "--untracked-files=no", "--", "src")
-    return {"commit": commit, "src_dirty": bool(changed) if changed is not None else None}
-
-
 def machine(pinned: int | None) -> dict[str, Any]:
-    model = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "nproc": os.cpu_count(),
-        "cpu_model": model,
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "pinned_cpu": pinned,
-        "loadavg_at_start": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-    }
+    return environment.machine(pinned_cpu=pinned)
 
 
 # -- data -----------------------------------------------------------------------------------------
@@ -182,13 +152,6 @@ def timed(run: Callable[[], T]) -> tuple[float, T]:
     start = time.perf_counter()
     result = run()
     return time.perf_counter() - start, result
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100)."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
-    return ordered[rank - 1]
 
 
 # -- the floor (baseline) -------------------------------------------------------------------------

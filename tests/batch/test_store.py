@@ -98,7 +98,10 @@ def test_the_store_scores_as_live_scoring_does(store_url: str, example: str) -> 
     expected = reference(store_url, definition, as_of)
     con = ibis.duckdb.connect()
     got = rescore(
-        definition, con, layout_from_store(con, definition, read_store(store_url, "default")), as_of
+        definition,
+        con,
+        layout_from_store(con, definition, read_store(store_url, "default", definition.event_types)),
+        as_of,
     )
     rows = {r["lead_id"]: r for r in got.results.to_dict("records")}
     assert set(rows) == set(expected)
@@ -120,7 +123,7 @@ def test_the_store_scores_as_live_scoring_does(store_url: str, example: str) -> 
 
 def test_an_unknown_workspace_is_an_error(store_url: str) -> None:
     with pytest.raises(Exception, match="no workspace 'nope'"):
-        read_store(store_url, "nope")
+        read_store(store_url, "nope", ())
 
 
 def test_the_unfit_value_is_missing_on_both_paths(store_url: str) -> None:
@@ -130,7 +133,7 @@ def test_the_unfit_value_is_missing_on_both_paths(store_url: str) -> None:
     store.close()
     assert "ten" in str(stored)
     definition = load_definition(EXAMPLES / "b2b-saas.yaml")
-    raw = read_store(store_url, "default")
+    raw = read_store(store_url, "default", definition.event_types)
     con = ibis.duckdb.connect()
     tabs = layout_from_store(con, definition, raw)
     first = raw["accounts"].column("account_id")[0].as_py()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import textwrap
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,6 @@ import pytest
 from typer.testing import CliRunner
 
 from leadgate.cli.app import app
-from leadgate.data.intake import Intake
 from leadgate.definition import Definition, load_definition
 from leadgate.errors import DataError, UsageError
 from leadgate.service.mapping import (
@@ -36,7 +34,7 @@ from leadgate.service.mapping import (
     to_number,
 )
 from leadgate.service.payloads import AccountIn, CallIn, EventIn, LeadIn
-from leadgate.service.rows import Imported, read_payloads
+from service.rows_support import nothing_dropped, read, rejects, write
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "src" / "leadgate" / "examples" / "b2b-saas.yaml"
@@ -46,33 +44,6 @@ DOC = (ROOT / "docs" / "import.md").read_text(encoding="utf-8")
 @pytest.fixture(scope="module")
 def definition() -> Definition:
     return load_definition(EXAMPLE)
-
-
-def write(directory: Path, name: str, text: str, bom: bool = False) -> Path:
-    path = directory / name
-    path.write_text(("\ufeff" if bom else "") + textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
-
-
-def read(
-    path: Path, kind: str, definition: Definition, mapping: str | Path | None = None, on_error: str = "skip"
-) -> tuple[list[Imported], Intake]:
-    intake = Intake("skip" if on_error == "skip" else "fail")
-    items = list(read_payloads(path, load_mapping(mapping, kind), definition, intake))
-    return items, intake
-
-
-def data_rows(path: Path) -> int:
-    lines = [line for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
-    return len(lines) - (1 if path.suffix == ".csv" else 0)
-
-
-def nothing_dropped(items: list[Imported], intake: Intake, path: Path) -> None:
-    assert sum(i.rows for i in items) + len(intake.rejects) == data_rows(path)
-
-
-def rejects(intake: Intake) -> list[tuple[int, str | None]]:
-    return [(r.line, r.field) for r in intake.rejects]
 
 
 # -- HubSpot ---------------------------------------------------------------------------------------

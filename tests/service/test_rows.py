@@ -3,18 +3,16 @@ rows, calls in the long format, and files that cannot be read."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from leadgate.data.generate import generate
-from leadgate.data.intake import Intake
 from leadgate.definition import Definition, load_definition
 from leadgate.errors import DataError, UsageError
-from leadgate.service.mapping import load_mapping
 from leadgate.service.payloads import AccountIn, CallIn, EventIn, LeadIn
-from leadgate.service.rows import Imported, read_payloads
+from leadgate.service.rows import Imported
+from service.rows_support import nothing_dropped, read, rejects, write
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "leadgate" / "examples" / "b2b-saas.yaml"
 
@@ -22,33 +20,6 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "leadgate" / "examples" 
 @pytest.fixture(scope="module")
 def definition() -> Definition:
     return load_definition(EXAMPLE)
-
-
-def write(directory: Path, name: str, text: str, bom: bool = False) -> Path:
-    path = directory / name
-    path.write_text(("\ufeff" if bom else "") + textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
-
-
-def read(
-    path: Path, kind: str, definition: Definition, mapping: str | Path | None = None, on_error: str = "skip"
-) -> tuple[list[Imported], Intake]:
-    intake = Intake("skip" if on_error == "skip" else "fail")
-    items = list(read_payloads(path, load_mapping(mapping, kind), definition, intake))
-    return items, intake
-
-
-def data_rows(path: Path) -> int:
-    lines = [line for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
-    return len(lines) - (1 if path.suffix == ".csv" else 0)
-
-
-def nothing_dropped(items: list[Imported], intake: Intake, path: Path) -> None:
-    assert sum(i.rows for i in items) + len(intake.rejects) == data_rows(path)
-
-
-def rejects(intake: Intake) -> list[tuple[int, str | None]]:
-    return [(r.line, r.field) for r in intake.rejects]
 
 
 # -- the identity mapping on what `leadgate generate` writes ---------------------------------------

@@ -15,6 +15,7 @@ import ibis
 from leadgate.batch.compile import Checkpoint, Tables, compile_definition
 from leadgate.batch.engine import checkpoint_in, connect, load_tables
 from leadgate.batch.files import load_files
+from leadgate.batch.store import layout_from_store, read_store
 from leadgate.data.intake import Intake
 from leadgate.definition import Definition
 from leadgate.errors import UsageError
@@ -63,11 +64,7 @@ def rescore_files(
     summary = Summary()
     started = time.perf_counter()
     step("reading the files")
-    files = ibis.duckdb.connect()
-    # DuckDB caches up to 80 % of the machine's memory by default; with a limit it spills to disk instead
-    files.con.execute("SET memory_limit = ?", [memory_limit])
-    spill = tempfile.TemporaryDirectory(prefix="leadgate-duckdb-")  # removed when the run ends
-    files.con.execute("SET temp_directory = ?", [spill.name])
+    files, spill = _duckdb(memory_limit)
     loaded, intake = load_files(
         files.con, definition, inputs.leads, inputs.accounts, inputs.events, inputs.answers, intake
     )
@@ -98,23 +95,28 @@ def rescore_store(
     memory_limit: str = "4GB",
 ) -> Summary:
     """`--engine db`: read the service's store through Ibis, score in DuckDB, write the files."""
-    from leadgate.batch.store import layout_from_store, read_store
-
     _check_output(out, "--out")
     _check_output(trace_out, "--trace-out")
     summary = Summary()
     started = time.perf_counter()
     step("reading the store")
-    con = ibis.duckdb.connect()
-    con.con.execute("SET memory_limit = ?", [memory_limit])
-    spill = tempfile.TemporaryDirectory(prefix="leadgate-duckdb-")
-    con.con.execute("SET temp_directory = ?", [spill.name])
-    tables = layout_from_store(con, definition, read_store(url, workspace))
+    con, spill = _duckdb(memory_limit)
+    tables = layout_from_store(con, definition, read_store(url, workspace, definition.event_types))
     summary.seconds["read"] = time.perf_counter() - started
     score_and_write(con, "duckdb", definition, tables, as_of, out, trace_out, summary, step)
     con.disconnect()
     spill.cleanup()
     return summary
+
+
+def _duckdb(memory_limit: str) -> tuple[Any, tempfile.TemporaryDirectory[str]]:
+    """An in-memory DuckDB that spills to a temporary directory (removed by the caller) past the limit:
+    by default DuckDB would cache up to 80 % of the machine's memory."""
+    con = ibis.duckdb.connect()
+    con.con.execute("SET memory_limit = ?", [memory_limit])
+    spill = tempfile.TemporaryDirectory(prefix="leadgate-duckdb-")
+    con.con.execute("SET temp_directory = ?", [spill.name])
+    return con, spill
 
 
 def score_and_write(

@@ -9,6 +9,7 @@ counts as missing. Scoring then runs in DuckDB as for files (`leadgate rescore -
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from leadgate.definition import Definition
 from leadgate.definition.scopes import ACCOUNT_BUILTINS, LEAD_BUILTINS
 from leadgate.errors import UsageError
 from leadgate.scoring.result import Contribution, LeadScore
+from leadgate.service.vocabulary import stored_fields
 
 STORE_TABLES = ("leads", "accounts", "events", "calls")
 _NUMBERS = "'DOUBLE', 'BIGINT', 'UBIGINT'"
@@ -38,8 +40,8 @@ def ibis_url(url: str) -> str:
     raise UsageError(f"the store must be sqlite:///FILE or postgresql://…; got {url!r}")
 
 
-def read_store(url: str, workspace: str) -> dict[str, pa.Table]:
-    """The workspace's raw rows: leads (with their account's id), accounts, events, calls."""
+def read_store(url: str, workspace: str, event_types: Collection[str]) -> dict[str, pa.Table]:
+    """The workspace's raw rows: leads (with their account's id), accounts, events of these types, calls."""
     store = ibis.connect(ibis_url(url))
     try:
         spaces = store.table("workspaces")
@@ -49,7 +51,9 @@ def read_store(url: str, workspace: str) -> dict[str, pa.Table]:
         pk = found.column("id")[0].as_py()
         accounts = store.table("accounts").filter(lambda t: t.workspace_pk == pk)
         leads = store.table("leads").filter(lambda t: t.workspace_pk == pk)
-        events = store.table("events").filter(lambda t: t.workspace_pk == pk)
+        events = store.table("events").filter(
+            lambda t: (t.workspace_pk == pk) & t.type.isin(list(event_types) or [""])
+        )
         calls = store.table("calls").filter(lambda t: t.workspace_pk == pk)
         joined = leads.left_join(accounts, leads.account_pk == accounts.id)
         return {
@@ -78,7 +82,8 @@ def read_store(url: str, workspace: str) -> dict[str, pa.Table]:
 def layout_from_store(
     con: Any, definition: Definition, raw: dict[str, pa.Table], prefix: str = "leadgate_"
 ) -> Tables:
-    """Build the layout's tables in DuckDB (`con`: an Ibis DuckDB backend) from `read_store`'s rows."""
+    """Build the layout's tables in DuckDB (`con`: an Ibis DuckDB backend) from `read_store`'s rows
+    (read with the definition's event types)."""
     duck = con.con
     duck.execute("SET TimeZone = 'UTC'")
     for name in STORE_TABLES:
@@ -94,11 +99,9 @@ def layout_from_store(
         ),
         *(
             f"{_typed('l.fields', n, t)} AS {column('lead.' + n)}"
-            for n, t in definition.lead_fields.items()
-            if n not in LEAD_BUILTINS
+            for n, t in stored_fields(definition, "lead").items()
         ),
     ]
-    rollups = {r_.id for r_ in definition.rollups}
     account_cols = [
         "account_id",
         *(
@@ -107,12 +110,10 @@ def layout_from_store(
             if n in ACCOUNT_BUILTINS
         ),
         *(
-            f"{'NULL::DOUBLE' if n in rollups else _typed('fields', n, t)} AS {column('account.' + n)}"
-            for n, t in definition.account_fields.items()
-            if n not in ACCOUNT_BUILTINS
+            f"{_typed('fields', n, t)} AS {column('account.' + n)}"
+            for n, t in stored_fields(definition, "account").items()
         ),
     ]
-    kinds = ", ".join(_text(k) for k in definition.event_types) or "NULL"
     prop_cols = [
         f"CASE WHEN e.type = {_text(kind)} THEN {_typed('e.properties', p, t)} END AS {property_column(kind, p)}"
         for kind, props in definition.event_types.items()
@@ -128,7 +129,7 @@ def layout_from_store(
         "events": (
             f"SELECT e.event_id, l.lead_id, e.type, {_epoch('e.time')} AS ts"
             + "".join(f", {c}" for c in prop_cols)
-            + f" FROM {r}events e JOIN {r}leads l ON l.lead_pk = e.lead_pk WHERE e.type IN ({kinds})"
+            + f" FROM {r}events e JOIN {r}leads l ON l.lead_pk = e.lead_pk"
         ),
         "calls": (
             f"SELECT c.call_id, l.lead_id, {_epoch('c.called_at')} AS ts, c.outcome"
@@ -211,7 +212,8 @@ def score_store(definition: Definition, url: str, workspace: str, as_of: datetim
     trace in the reference's order), for storing as current scores (activating a definition version)."""
     con = ibis.duckdb.connect()
     try:
-        got = rescore(definition, con, layout_from_store(con, definition, read_store(url, workspace)), as_of)
+        raw = read_store(url, workspace, definition.event_types)
+        got = rescore(definition, con, layout_from_store(con, definition, raw), as_of)
     finally:
         con.disconnect()
     order = _rule_order(definition)
@@ -259,8 +261,8 @@ def score_store(definition: Definition, url: str, workspace: str, as_of: datetim
 
 
 def _rule_order(definition: Definition) -> dict[tuple[str, str], tuple[int, int]]:
-    """Where each contribution stands in the reference's trace: fit, disqualifiers, engagement, criteria,
-    fast track; in definition order within each."""
+    """Where each contribution stands in the reference's trace: fit, disqualifiers, engagement (then its
+    cap), criteria, fast track; in definition order within each."""
     order: dict[tuple[str, str], tuple[int, int]] = {}
     sections: list[tuple[str, list[str]]] = [
         ("fit", [r.id for r in definition.fit_rules]),
@@ -272,8 +274,5 @@ def _rule_order(definition: Definition) -> dict[tuple[str, str], tuple[int, int]
     ]
     for rank, (kind, ids) in enumerate(sections):
         for index, rule_id in enumerate(ids):
-            order[(kind, rule_id)] = (
-                rank - (kind == "engagement_cap"),
-                index + 10_000 * (kind == "engagement_cap"),
-            )
+            order[(kind, rule_id)] = (rank, index)
     return order

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +15,7 @@ from leadgate.cli.errors import err, reports_errors
 from leadgate.errors import UsageError
 from leadgate.service import tokens as token_ops
 from leadgate.service import versions
-from leadgate.service.store import default_url, open_store
+from leadgate.service.store import Store, default_url, open_store
 from leadgate.service.workspace import (
     DEFAULT_WORKSPACE,
     UNKNOWN_EVENT_TYPES,
@@ -54,9 +55,7 @@ def serve_command(
         ensure_workspace(session)
     store.close()
     err.print(f"leadgate: store {url}; API docs at http://{host}:{port}/docs")
-    import os
-
-    os.environ["LEADGATE_DATABASE_URL"] = url
+    os.environ["LEADGATE_DATABASE_URL"] = url  # the workers' app factory reads it
     uvicorn.run(
         "leadgate.service.api:create_app",
         factory=True,
@@ -222,10 +221,7 @@ def definitions_activate(
     _activate(open_store(database_url), workspace, number, by)
 
 
-def _activate(store: object, workspace: str, number: int, by: str) -> None:
-    from leadgate.service.store import Store
-
-    assert isinstance(store, Store)
+def _activate(store: Store, workspace: str, number: int, by: str) -> None:
     with Progress(
         TextColumn("re-scoring"),
         BarColumn(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -30,7 +29,6 @@ def running_service(url: str, host: str, port: int) -> Iterator[str]:
     with socket.socket() as probe:
         if probe.connect_ex((host, port)) == 0:
             raise UsageError(f"port {port} on {host} is taken; choose another with --port")
-    os.environ.setdefault("LEADGATE_DATABASE_URL", url)
     config = uvicorn.Config(create_app(url), host=host, port=port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

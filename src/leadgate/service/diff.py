@@ -54,8 +54,9 @@ def diff(old: Definition, new: Definition) -> list[Difference]:
         out += _named(_at(a, path) or {}, _at(b, path) or {}, noun)
         _drop(a, path)
         _drop(b, path)
-    for key in sorted(_flatten(a).keys() | _flatten(b).keys()):
-        before, after = _flatten(a).get(key), _flatten(b).get(key)
+    settings_a, settings_b = _flatten(a), _flatten(b)
+    for key in sorted(settings_a.keys() | settings_b.keys()):
+        before, after = settings_a.get(key), settings_b.get(key)
         if before != after:
             out.append(Difference("changed", f"setting {key}", f"{_show(before)} → {_show(after)}"))
     return out

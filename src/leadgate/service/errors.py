@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from leadgate.errors import LeadgateError, Problem
 
 
@@ -37,3 +40,18 @@ class Unauthorized(LeadgateError):
 
 def input_error(path: str, message: str) -> InputError:
     return InputError([Problem(message, path=path)])
+
+
+def validation_problem(err: Mapping[str, Any], prefix: str = "") -> Problem:
+    """One of Pydantic's errors as a problem with the field's path (`events.3.time`), in our wording."""
+    loc = [str(p) for p in err.get("loc", ())]
+    message = str(err.get("msg", "")).removeprefix("Value error, ")
+    kind = err.get("type")
+    if kind == "missing":
+        message = "this field is required"
+    elif kind == "extra_forbidden":
+        message = "unknown field"
+    elif kind == "json_invalid":
+        message = f"malformed JSON: {(err.get('ctx') or {}).get('error', message)}"
+        loc = []
+    return Problem(message, path=f"{prefix}{'.'.join(loc)}".strip(".") or None)

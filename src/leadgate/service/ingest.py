@@ -21,7 +21,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -30,9 +29,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from leadgate.definition.scopes import ACCOUNT_BUILTINS, LEAD_BUILTINS
 from leadgate.errors import Problem
-from leadgate.service.errors import Conflict, InputError, NotFound
+from leadgate.service.errors import Conflict, InputError, NotFound, validation_problem
 from leadgate.service.live import Change, rescore
 from leadgate.service.payloads import AccountIn, CallIn, EventIn, LeadIn
 from leadgate.service.store import tables
@@ -50,27 +48,14 @@ class Outcome:
     changes: dict[int, Change] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     touched: set[int] = field(default_factory=set)  # leads to re-score (when the caller defers it)
-
-
-def problems_of(exc: ValidationError, prefix: str = "") -> list[Problem]:
-    """Pydantic's errors as problems with the field's path (`events.3.time`)."""
-    out = []
-    for err in exc.errors():
-        path = ".".join(str(p) for p in err["loc"])
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "missing":
-            message = "this field is required"
-        elif err["type"] == "extra_forbidden":
-            message = "unknown field"
-        out.append(Problem(message, path=f"{prefix}{path}".strip(".") or None))
-    return out
+    key: int | None = None  # the lead's or account's row key
 
 
 def parse(model: type[BaseModel], data: Any, prefix: str = "") -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise InputError(problems_of(exc, prefix)) from None
+        raise InputError([validation_problem(err, prefix) for err in exc.errors()]) from None
 
 
 # -- accounts -------------------------------------------------------------------------------------
@@ -81,7 +66,7 @@ def upsert_account(session: Session, ctx: Context, payload: AccountIn, live: boo
     who re-scores `Outcome.touched` before the transaction ends)."""
     fields, notes = checked_fields(ctx, payload.fields, "account", "fields")
     row, created = _account_row(session, ctx, payload, fields)
-    outcome = Outcome(created=created, notes=notes)
+    outcome = Outcome(created=created, notes=notes, key=row.id)
     if not created:
         outcome.touched = set(session.scalars(select(tables.Lead.id).where(tables.Lead.account_pk == row.id)))
         if live:
@@ -124,16 +109,11 @@ def _account_row(
             created_at=now,
             updated_at=now,
         )
-        try:
-            # another request may create the same account at the same time (PostgreSQL): then update it
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
+        if _inserted(session, row):
             return row, True
-        except IntegrityError:
-            if not retry:
-                raise
-            return _account_row(session, ctx, payload, fields, retry=False)
+        if not retry:
+            raise Conflict([Problem("the account was changed by another request; send it again")])
+        return _account_row(session, ctx, payload, fields, retry=False)  # now found: updated
     if payload.domain is not None and payload.domain != row.domain:
         taken = session.scalar(
             select(account.account_id).where(
@@ -169,10 +149,11 @@ def upsert_lead(
     touched = {row.id}
     if old_account is not None and old_account != row.account_pk:
         touched |= set(session.scalars(select(tables.Lead.id).where(tables.Lead.account_pk == old_account)))
-    if not live:
-        return Outcome(created, {}, notes, touched)
-    what = cause or f"lead {row.lead_id} {'created' if created else 'updated'}"
-    return Outcome(created, rescore(session, ctx, touched, what), notes, touched)
+    outcome = Outcome(created, {}, notes, touched, row.id)
+    if live:
+        what = cause or f"lead {row.lead_id} {'created' if created else 'updated'}"
+        outcome.changes = rescore(session, ctx, touched, what)
+    return outcome
 
 
 def _lead_row(
@@ -206,17 +187,10 @@ def _lead_row(
             received_at=now,
             updated_at=now,
         )
-        try:
-            # another request may create the same lead at the same time (PostgreSQL): then update that one
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
+        if _inserted(session, row):
             return row, True, None
-        except IntegrityError:
-            row = find_lead(session, ctx, payload.lead_id, payload.email, payload.anonymous_id)
-            if row is None:
-                raise
-            _check_identity(session, ctx, row, payload)
+        row = _stored_by_another(session, ctx, payload.lead_id, payload.email, payload.anonymous_id)
+        _check_identity(session, ctx, row, payload)
     old_account = row.account_pk
     if payload.lead_id is not None and row.lead_id != payload.lead_id:
         row.lead_id = payload.lead_id  # a generated id, replaced by the caller's (checked above)
@@ -238,6 +212,27 @@ def _lead_row(
     row.updated_at = now
     session.flush()
     return row, False, old_account
+
+
+def _inserted(session: Session, row: tables.Lead | tables.Account) -> bool:
+    """Store a new row in a savepoint; False when another request stored the same identity first (on
+    PostgreSQL two requests may create the same lead or account at once): then the caller uses theirs."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def _stored_by_another(
+    session: Session, ctx: Context, lead_id: str | None, email: str | None, anonymous_id: str | None
+) -> tables.Lead:
+    row = find_lead(session, ctx, lead_id, email, anonymous_id)
+    if row is None:  # the clash was on something else: say so rather than guess
+        raise Conflict([Problem("the lead was changed by another request; send it again")])
+    return row
 
 
 def find_lead(
@@ -469,16 +464,9 @@ def _lead_of_event(
             received_at=now,
             updated_at=now,
         )
-        try:
-            # another request may create the same lead at the same time (PostgreSQL): then use that one
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-            created = True
-        except IntegrityError:
-            row = find_lead(session, ctx, event.lead_id, event.email, event.anonymous_id)
-            if row is None:
-                raise
+        created = _inserted(session, row)
+        if not created:
+            row = _stored_by_another(session, ctx, event.lead_id, event.email, event.anonymous_id)
     for key in keys:
         seen[key] = row.id
     return row.id, created
@@ -488,11 +476,7 @@ def _lead_of_event(
 
 
 def add_call(session: Session, ctx: Context, lead_id: str, payload: CallIn, live: bool = True) -> Outcome:
-    lead = session.scalar(
-        select(tables.Lead).where(
-            tables.Lead.workspace_pk == ctx.workspace_pk, tables.Lead.lead_id == lead_id
-        )
-    )
+    lead = find_lead(session, ctx, lead_id, None, None)
     if lead is None:
         raise NotFound(f"no lead {lead_id!r}")
     answers = checked_answers(ctx, payload.answers)
@@ -519,10 +503,10 @@ def add_call(session: Session, ctx: Context, lead_id: str, payload: CallIn, live
         )
     )
     session.execute(update(tables.Lead).where(tables.Lead.id == lead.id).values(updated_at=now))
-    if not live:
-        return Outcome(True, touched={lead.id})
-    changes = rescore(session, ctx, {lead.id}, f"call {call_id} ({payload.outcome})")
-    return Outcome(True, changes, touched={lead.id})
+    outcome = Outcome(True, touched={lead.id}, key=lead.id)
+    if live:
+        outcome.changes = rescore(session, ctx, {lead.id}, f"call {call_id} ({payload.outcome})")
+    return outcome
 
 
 def checked_answers(ctx: Context, answers: Mapping[str, str]) -> dict[str, str]:
@@ -565,13 +549,9 @@ def checked_fields(
 ) -> tuple[dict[str, Any], list[str]]:
     if ctx.active is None:
         return {k: stored_form(v) for k, v in values.items()}, []
-    definition = ctx.active.definition
-    if section == "lead":
-        declared, skip = definition.lead_fields, frozenset(LEAD_BUILTINS)
-    else:
-        declared = definition.account_fields
-        skip = frozenset(ACCOUNT_BUILTINS) | frozenset(r.id for r in definition.rollups)
-    stored, problems, undeclared = check_values(values, declared, path, skip)
+    readers = ctx.active.readers
+    declared = readers.lead_fields if section == "lead" else readers.account_fields
+    stored, problems, undeclared = check_values(values, declared, path)
     if problems:
         raise InputError(problems)
     notes = (
@@ -593,7 +573,3 @@ def _merged(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str,
         else:
             out[key] = value
     return out
-
-
-def as_time(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat().replace("+00:00", "Z")

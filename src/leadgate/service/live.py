@@ -68,12 +68,7 @@ def rescore(session: Session, ctx: Context, lead_pks: Collection[int], cause: st
     about = set(lead_pks)
     keys = set(about)
     if definition.rollups:
-        accounts = session.scalars(
-            select(tables.Lead.account_pk).where(
-                tables.Lead.id.in_(sorted(about)), tables.Lead.account_pk.is_not(None)
-            )
-        ).all()
-        keys |= account_members(session, {a for a in accounts if a is not None})
+        keys |= account_members(session, about)
     loaded = load_leads(session, definition, active.readers, keys, now, definition_pk=active.pk)
     pk_of = {lead.lead_id: pk for pk, lead in loaded.leads.items()}
     results = score_leads(

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from leadgate.conditions import ValueType
 from leadgate.data.values import BadValue, from_json, json_converter
+from leadgate.definition import Definition
+from leadgate.definition.scopes import ACCOUNT_BUILTINS, LEAD_BUILTINS
 from leadgate.errors import Problem
 
 
@@ -29,11 +31,16 @@ def stored_form(value: Any) -> Any:
     return value
 
 
+def stored_fields(definition: Definition, section: Literal["lead", "account"]) -> dict[str, ValueType]:
+    """The vocabulary fields kept in a lead's or account's `fields` document: all but the built-ins,
+    which have columns of their own (roll-ups are not profile fields: they are computed)."""
+    if section == "lead":
+        return {n: t for n, t in definition.lead_fields.items() if n not in LEAD_BUILTINS}
+    return {n: t for n, t in definition.account_fields.items() if n not in ACCOUNT_BUILTINS}
+
+
 def check_values(
-    values: Mapping[str, Any],
-    declared: Mapping[str, ValueType],
-    path: str,
-    skip: frozenset[str] = frozenset(),
+    values: Mapping[str, Any], declared: Mapping[str, ValueType], path: str
 ) -> tuple[dict[str, Any], list[Problem], list[str]]:
     """(values to store, problems, undeclared names). A null value is kept as null (it removes a field)."""
     stored: dict[str, Any] = {}
@@ -43,7 +50,7 @@ def check_values(
         if not isinstance(name, str) or not name:
             problems.append(Problem(f"a field name must be non-empty text; got {name!r}", path=path))
             continue
-        vtype = declared.get(name) if name not in skip else None
+        vtype = declared.get(name)
         if vtype is None:
             undeclared.append(name)
             stored[name] = value
@@ -60,8 +67,8 @@ def check_values(
 Converters = tuple[tuple[str, Callable[[Any], Any]], ...]
 
 
-def converters(declared: Mapping[str, ValueType], skip: frozenset[str] = frozenset()) -> Converters:
-    return tuple((name, json_converter(vtype)) for name, vtype in declared.items() if name not in skip)
+def converters(declared: Mapping[str, ValueType]) -> Converters:
+    return tuple((name, json_converter(vtype)) for name, vtype in declared.items())
 
 
 def typed(stored: Mapping[str, Any], convert: Converters, unfit: list[str] | None = None) -> dict[str, Any]:

@@ -58,10 +58,11 @@ def page_views(first: int, count: int) -> list[dict[str, object]]:
 
 
 def fresh_score(store: Store, ctx: Context, pk: int) -> float:
-    """The lead's engagement read without any cache."""
+    """How many of the lead's events a read without the cache finds (reading sessions have none)."""
     assert ctx.active is not None
     with store.reading() as session:
-        loaded = load_leads(session, ctx.active.definition, ctx.active.readers, [pk], NOW, cache=None)
+        assert "leadgate_event_cache" not in session.info
+        loaded = load_leads(session, ctx.active.definition, ctx.active.readers, [pk], NOW)
     return len(loaded.events.get("L1", []))
 
 

@@ -29,10 +29,7 @@ class Service:
     max_batch: int = 5000
 
     def context(self, session: Session, caller: Caller) -> Context:
-        workspace = session.get(tables.Workspace, caller.workspace_pk)
-        if workspace is None:
-            raise NotFound("the token's workspace no longer exists")
-        return context_of(session, workspace, self.cache, self.clock)
+        return context_of(session, self.workspace(session, caller), self.cache, self.clock)
 
     def workspace(self, session: Session, caller: Caller) -> tables.Workspace:
         workspace = session.get(tables.Workspace, caller.workspace_pk)

@@ -10,7 +10,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from leadgate.errors import DefinitionError, LeadgateError, Problem
-from leadgate.service.errors import Conflict, Forbidden, InputError, NotFound, Unauthorized
+from leadgate.service.errors import (
+    Conflict,
+    Forbidden,
+    InputError,
+    NotFound,
+    Unauthorized,
+    validation_problem,
+)
 
 STATUS: tuple[tuple[type[LeadgateError], int, str], ...] = (
     (Unauthorized, 401, "unauthorized"),
@@ -39,23 +46,15 @@ def body(error: str, problems: list[Problem]) -> dict[str, Any]:
 
 def validation_problems(errors: list[Any]) -> list[Problem]:
     """FastAPI's request errors, with the location inside the body as the field (`events.3.time`)."""
-    out = []
-    for err in errors:
-        loc = [str(p) for p in err.get("loc", ())]
-        if loc and loc[0] == "body":
-            loc = loc[1:]
-        message = str(err.get("msg", "")).removeprefix("Value error, ")
-        kind = err.get("type")
-        if kind == "missing":
-            message = "this field is required"
-        elif kind == "extra_forbidden":
-            message = "unknown field"
-        elif kind == "json_invalid":
-            ctx = err.get("ctx") or {}
-            message = f"malformed JSON: {ctx.get('error', message)}"
-            loc = []
-        out.append(Problem(message, path=".".join(loc) or None))
-    return out
+    return [
+        validation_problem({**err, "loc": tuple(err.get("loc", ()))[1:]} if _in_body(err) else err)
+        for err in errors
+    ]
+
+
+def _in_body(err: Any) -> bool:
+    loc = tuple(err.get("loc", ()))
+    return bool(loc) and loc[0] == "body"
 
 
 def install(app: FastAPI) -> None:

@@ -35,9 +35,7 @@ def post_lead(payload: LeadIn, svc: ServiceDep, caller: CallerDep, response: Res
     with svc.store.transaction() as session:
         ctx = svc.context(session, caller)
         outcome = ingest.upsert_lead(session, ctx, payload)
-        row = ingest.find_lead(session, ctx, payload.lead_id, payload.email, payload.anonymous_id)
-        assert row is not None
-        view = _full_view(session, row)
+        view = _full_view(session, session.get_one(tables.Lead, outcome.key))
     response.status_code = 201 if outcome.created else 200
     return {
         "created": outcome.created,
@@ -55,14 +53,7 @@ def post_account(
     with svc.store.transaction() as session:
         ctx = svc.context(session, caller)
         outcome = ingest.upsert_account(session, ctx, payload)
-        row = session.scalar(
-            select(tables.Account).where(
-                tables.Account.workspace_pk == ctx.workspace_pk,
-                (tables.Account.account_id == payload.account_id)
-                if payload.account_id
-                else (tables.Account.domain == payload.domain),
-            )
-        )
+        row = session.get_one(tables.Account, outcome.key)
     response.status_code = 201 if outcome.created else 200
     return {
         "created": outcome.created,
@@ -146,11 +137,5 @@ def post_call(lead_id: str, payload: CallIn, svc: ServiceDep, caller: CallerDep)
     with svc.store.transaction() as session:
         ctx = svc.context(session, caller)
         outcome = ingest.add_call(session, ctx, lead_id, payload)
-        row = session.scalar(
-            select(tables.Lead).where(
-                tables.Lead.workspace_pk == ctx.workspace_pk, tables.Lead.lead_id == lead_id
-            )
-        )
-        assert row is not None
-        view = _full_view(session, row)
+        view = _full_view(session, session.get_one(tables.Lead, outcome.key))
     return {"lead": view, "changes": [c.as_dict() for c in outcome.changes.values()]}

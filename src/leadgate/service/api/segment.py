@@ -30,10 +30,9 @@ def _answer(outcome: segment.SegmentOutcome) -> dict[str, Any]:
 def _single(kind: str, message: dict[str, Any], svc: ServiceDep, caller: CallerDep) -> dict[str, Any]:
     caller.require("send_events")
     message = {**message, "type": kind}
-    segment.translate(message)  # a bad single message is a 422 before anything is stored
     with svc.store.transaction() as session:
         outcome = segment.apply(session, svc.context(session, caller), [message])
-    if outcome.rejected:
+    if outcome.rejected:  # refused, so nothing of it was stored
         raise InputError(outcome.rejected[0][1])
     return _answer(outcome)
 

@@ -69,24 +69,22 @@ def lead_view(
 
 
 def history(session: Session, lead_pk: int, limit: int = 50) -> dict[str, Any]:
-    numbers = {
-        pk: number
-        for pk, number in session.execute(
-            select(tables.DefinitionVersion.id, tables.DefinitionVersion.number)
-        )
-    }
-    scores = session.scalars(
-        select(tables.ScoreChange)
+    """The lead's latest score and stage changes, each with the number of the version that made it."""
+    number = tables.DefinitionVersion.number
+    scores = session.execute(
+        select(tables.ScoreChange, number)
+        .join(tables.DefinitionVersion, tables.DefinitionVersion.id == tables.ScoreChange.definition_pk)
         .where(tables.ScoreChange.lead_pk == lead_pk)
         .order_by(tables.ScoreChange.at.desc(), tables.ScoreChange.id.desc())
         .limit(limit)
-    )
-    stages = session.scalars(
-        select(tables.StageChange)
+    ).all()
+    stages = session.execute(
+        select(tables.StageChange, number)
+        .join(tables.DefinitionVersion, tables.DefinitionVersion.id == tables.StageChange.definition_pk)
         .where(tables.StageChange.lead_pk == lead_pk)
         .order_by(tables.StageChange.at.desc(), tables.StageChange.id.desc())
         .limit(limit)
-    )
+    ).all()
     return {
         "score_changes": [
             {
@@ -98,9 +96,9 @@ def history(session: Session, lead_pk: int, limit: int = 50) -> dict[str, Any]:
                 "new_grade": c.new_grade,
                 "old_stage": c.old_stage,
                 "new_stage": c.new_stage,
-                "definition_version": numbers.get(c.definition_pk),
+                "definition_version": version,
             }
-            for c in scores
+            for c, version in scores
         ],
         "stage_changes": [
             {
@@ -109,8 +107,8 @@ def history(session: Session, lead_pk: int, limit: int = 50) -> dict[str, Any]:
                 "to": c.to_stage,
                 "cause": c.cause,
                 "reasons": c.reasons,
-                "definition_version": numbers.get(c.definition_pk),
+                "definition_version": version,
             }
-            for c in stages
+            for c, version in stages
         ],
     }

@@ -8,7 +8,7 @@ out and named in `Loaded.unfit`.
 from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from threading import Lock
@@ -17,11 +17,11 @@ import orjson
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
+from leadgate.conditions import ValueType
 from leadgate.definition import Definition
-from leadgate.definition.scopes import ACCOUNT_BUILTINS, LEAD_BUILTINS
 from leadgate.records import Account, Call, Event, Lead
 from leadgate.service.store import tables
-from leadgate.service.vocabulary import Converters, converters, typed
+from leadgate.service.vocabulary import Converters, converters, stored_fields, typed
 
 
 @dataclass
@@ -35,18 +35,22 @@ class Loaded:
 
 @dataclass(frozen=True)
 class Readers:
-    """The converters for one definition, built once."""
+    """What a definition types, and the converters for it, built once per definition version."""
 
+    lead_fields: Mapping[str, ValueType]  # checked and typed in a lead's `fields` (see `stored_fields`)
+    account_fields: Mapping[str, ValueType]
     lead: Converters
     account: Converters
     events: dict[str, Converters]
 
     @classmethod
     def of(cls, definition: Definition) -> Readers:
-        rollups = frozenset(r.id for r in definition.rollups)
+        lead, account = stored_fields(definition, "lead"), stored_fields(definition, "account")
         return cls(
-            converters(definition.lead_fields, frozenset(LEAD_BUILTINS)),
-            converters(definition.account_fields, frozenset(ACCOUNT_BUILTINS) | rollups),
+            lead,
+            account,
+            converters(lead),
+            converters(account),
             {kind: converters(props) for kind, props in definition.event_types.items()},
         )
 
@@ -55,7 +59,6 @@ _EVENTS = text(
     "SELECT id, lead_pk, event_id, type, time, properties FROM events"
     " WHERE lead_pk IN :keys AND type IN :kinds AND time <= :as_of AND id > :after"
 ).bindparams(bindparam("keys", expanding=True), bindparam("kinds", expanding=True))
-_LAST_EVENT = text("SELECT max(id) FROM events")
 
 
 def _read_events(
@@ -63,16 +66,19 @@ def _read_events(
     readers: Readers,
     keys: list[int],
     kinds: list[str],
-    as_of: datetime | str,
+    as_of: datetime,
     after: int = 0,
 ) -> dict[int, list[tuple[int, Event]]]:
-    """(row id, event) per lead key, for events up to `as_of` (None: all) with row ids above `after`."""
+    """(row id, event) per lead key, for events up to `as_of` with row ids above `after`.
+
+    `Event.lead_id` is left empty: events are grouped by lead key, and a lead's id may change (an
+    anonymous lead identified) while its cached events stay."""
     rows = session.execute(
         _EVENTS,
         {
             "keys": keys,
             "kinds": kinds,
-            "as_of": as_of if isinstance(as_of, str) else _stored_time(session, as_of),
+            "as_of": _stored_time(session, as_of),
             "after": after,
         },
     ).all()
@@ -149,7 +155,7 @@ class EventCache:
                 self._size -= len(rows)
 
 
-_FAR_FUTURE = "9999-12-31 23:59:59.999999"
+_FAR_FUTURE = datetime.max.replace(tzinfo=UTC)  # the cache keeps future events too; see `events`
 
 
 def _stored_time(session: Session, moment: datetime) -> datetime | str:
@@ -166,12 +172,12 @@ def _aware(value: datetime | str) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def account_members(session: Session, account_pks: Collection[int]) -> set[int]:
-    """The keys of every lead of these accounts."""
-    if not account_pks:
-        return set()
-    rows = session.execute(select(tables.Lead.id).where(tables.Lead.account_pk.in_(account_pks)))
-    return {pk for (pk,) in rows}
+def account_members(session: Session, lead_pks: Collection[int]) -> set[int]:
+    """The keys of every lead that shares an account with one of these leads (one query)."""
+    accounts = select(tables.Lead.account_pk).where(
+        tables.Lead.id.in_(sorted(lead_pks)), tables.Lead.account_pk.is_not(None)
+    )
+    return set(session.scalars(select(tables.Lead.id).where(tables.Lead.account_pk.in_(accounts))))
 
 
 def load_leads(
@@ -180,9 +186,10 @@ def load_leads(
     readers: Readers,
     lead_pks: Collection[int],
     as_of: datetime,
-    cache: EventCache | None = None,
     definition_pk: int = 0,
 ) -> Loaded:
+    """The leads with their accounts, events and calls up to `as_of`. Events come through the session's
+    `EventCache` where the store has one (SQLite), keyed by `definition_pk`."""
     out = Loaded()
     if not lead_pks:
         return out
@@ -226,7 +233,7 @@ def load_leads(
         if unfit:
             out.unfit[pk] = unfit
     kinds = list(definition.event_types)
-    cache = cache or session.info.get("leadgate_event_cache")
+    cache: EventCache | None = session.info.get("leadgate_event_cache")
     if kinds:
         by_pk = (
             {
