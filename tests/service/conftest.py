@@ -59,7 +59,9 @@ def store(database_url: str) -> Iterator[Store]:
 @pytest.fixture(scope="session")
 def server(store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A real server process on the session's store."""
-    running = start_server(store.url, tmp_path_factory.mktemp("server") / "server.log")
+    running = start_server(
+        store.url, tmp_path_factory.mktemp("server") / "server.log", LEADGATE_TOKEN_CACHE_SECONDS="1"
+    )
     yield running
     stop_server(running)
 

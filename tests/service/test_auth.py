@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 from sqlalchemy import select
 
@@ -32,13 +33,30 @@ def test_no_token_or_an_unknown_one_is_a_401(workspace: Workspace) -> None:
     assert anonymous.get("/healthz").status_code == 200
 
 
-def test_a_revoked_token_stops_working_at_once(workspace: Workspace) -> None:
+def test_a_token_revoked_through_the_api_stops_working_at_once(workspace: Workspace) -> None:
+    marketing = workspace.client("marketing")
+    assert marketing.get("/v1/leads").status_code == 200
+    prefix = workspace.secrets["marketing"][:10]
+    assert marketing.delete(f"/v1/tokens/{prefix}").status_code == 403  # only an admin may
+    r = workspace.client("admin").delete(f"/v1/tokens/{prefix}")
+    assert r.status_code == 200, r.text
+    assert r.json() == {"revoked": 1}
+    r = marketing.get("/v1/leads")
+    assert r.status_code == 401
+    assert r.json()["errors"][0]["message"] == "unknown or revoked token"
+    assert workspace.client("admin").delete(f"/v1/tokens/{prefix}").status_code == 404
+    assert workspace.client("admin").get("/v1/leads").status_code == 200
+
+
+def test_a_token_revoked_in_the_store_stops_working_within_the_cache_time(workspace: Workspace) -> None:
+    """`leadgate tokens revoke` writes to the store; the test server remembers tokens for 1 s."""
     marketing = workspace.client("marketing")
     assert marketing.get("/v1/leads").status_code == 200
     with workspace.store.transaction() as session:
         row = session.get(tables.Workspace, workspace.pk)
         assert row is not None
         assert tokens.revoke(session, row, workspace.secrets["marketing"][:10], now()) == 1
+    time.sleep(1.2)
     r = marketing.get("/v1/leads")
     assert r.status_code == 401
     assert r.json()["errors"][0]["message"] == "unknown or revoked token"

@@ -49,6 +49,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     touched: set[int] = field(default_factory=set)  # leads to re-score (when the caller defers it)
     key: int | None = None  # the lead's or account's row key
+    cause: str = ""  # why they are re-scored, in a few words
 
 
 def parse(model: type[BaseModel], data: Any, prefix: str = "") -> Any:
@@ -66,11 +67,11 @@ def upsert_account(session: Session, ctx: Context, payload: AccountIn, live: boo
     who re-scores `Outcome.touched` before the transaction ends)."""
     fields, notes = checked_fields(ctx, payload.fields, "account", "fields")
     row, created = _account_row(session, ctx, payload, fields)
-    outcome = Outcome(created=created, notes=notes, key=row.id)
+    outcome = Outcome(created=created, notes=notes, key=row.id, cause=f"account {row.account_id} updated")
     if not created:
         outcome.touched = set(session.scalars(select(tables.Lead.id).where(tables.Lead.account_pk == row.id)))
         if live:
-            outcome.changes = rescore(session, ctx, outcome.touched, f"account {row.account_id} updated")
+            outcome.changes = rescore(session, ctx, outcome.touched, outcome.cause)
     return outcome
 
 
@@ -149,9 +150,9 @@ def upsert_lead(
     touched = {row.id}
     if old_account is not None and old_account != row.account_pk:
         touched |= set(session.scalars(select(tables.Lead.id).where(tables.Lead.account_pk == old_account)))
-    outcome = Outcome(created, {}, notes, touched, row.id)
+    what = cause or f"lead {row.lead_id} {'created' if created else 'updated'}"
+    outcome = Outcome(created, {}, notes, touched, row.id, what)
     if live:
-        what = cause or f"lead {row.lead_id} {'created' if created else 'updated'}"
         outcome.changes = rescore(session, ctx, touched, what)
     return outcome
 
@@ -317,7 +318,8 @@ class EventsOutcome:
     leads_created: int = 0
     changes: dict[int, Change] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    touched: set[int] = field(default_factory=set)
+    touched: set[int] = field(default_factory=set)  # leads to re-score (when the caller defers it)
+    cause: str = ""  # why, in a few words
 
 
 def add_events(
@@ -381,7 +383,7 @@ def add_events(
         )
     touched = {row["lead_pk"] for row in rows if row["event_id"] in stored}
     outcome.touched = touched
-    if touched and live:
+    if touched:
         if cause is None:
             first = next(r for r in rows if r["event_id"] in stored)
             cause = (
@@ -389,7 +391,9 @@ def add_events(
                 if len(stored) == 1
                 else f"{len(stored)} events"
             )
-        outcome.changes = rescore(session, ctx, touched, cause)
+        outcome.cause = cause
+        if live:
+            outcome.changes = rescore(session, ctx, touched, cause)
     return outcome
 
 
@@ -503,9 +507,9 @@ def add_call(session: Session, ctx: Context, lead_id: str, payload: CallIn, live
         )
     )
     session.execute(update(tables.Lead).where(tables.Lead.id == lead.id).values(updated_at=now))
-    outcome = Outcome(True, touched={lead.id}, key=lead.id)
+    outcome = Outcome(True, touched={lead.id}, key=lead.id, cause=f"call {call_id} ({payload.outcome})")
     if live:
-        outcome.changes = rescore(session, ctx, {lead.id}, f"call {call_id} ({payload.outcome})")
+        outcome.changes = rescore(session, ctx, {lead.id}, outcome.cause)
     return outcome
 
 

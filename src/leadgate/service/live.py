@@ -11,7 +11,7 @@ a row in `stage_changes` records every change of the recommended stage.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -36,6 +36,7 @@ class Change:
     old_stage: str | None
     new_stage: str
     definition_version: int
+    account_id: str | None = field(default=None, compare=False)  # not in the answer: whose roll-ups
 
     @property
     def moved(self) -> bool:
@@ -60,21 +61,31 @@ class Change:
 
 def rescore(session: Session, ctx: Context, lead_pks: Collection[int], cause: str) -> dict[int, Change]:
     """Re-score these leads (and their accounts' leads, for roll-ups); the changes by lead key."""
+    return rescore_each(session, ctx, dict.fromkeys(lead_pks, cause))
+
+
+def rescore_each(session: Session, ctx: Context, causes: Mapping[int, str]) -> dict[int, Change]:
+    """Re-score these leads, each for its own cause (several writes committed together), and their
+    accounts' leads; a colleague's cause is "account roll-ups (<the cause of a lead of its account>)"."""
     active = ctx.active
-    if active is None or not lead_pks:
+    if active is None or not causes:
         return {}
     definition = active.definition
     now = ctx.clock()
-    about = set(lead_pks)
-    keys = set(about)
+    keys = set(causes)
     if definition.rollups:
-        keys |= account_members(session, about)
+        keys |= account_members(session, causes)
     loaded = load_leads(session, definition, active.readers, keys, now, definition_pk=active.pk)
     pk_of = {lead.lead_id: pk for pk, lead in loaded.leads.items()}
     results = score_leads(
         definition, loaded.leads.values(), loaded.accounts, loaded.events, loaded.calls, now
     )
-    return record(session, ctx, results, pk_of, about, cause, loaded.unfit)
+    by_account = {loaded.leads[pk].account_id: c for pk, c in causes.items() if pk in loaded.leads}
+    every = {
+        pk: causes[pk] if pk in causes else f"account roll-ups ({by_account.get(lead.account_id, '')})"
+        for pk, lead in loaded.leads.items()
+    }
+    return record(session, ctx, results, pk_of, causes, every, loaded.unfit)
 
 
 def record(
@@ -83,10 +94,11 @@ def record(
     results: Iterable[LeadScore],
     pk_of: Mapping[str, int],
     about: Collection[int],
-    cause: str,
+    cause: str | Mapping[int, str],
     unfit: Mapping[int, list[str]] | None = None,
 ) -> dict[int, Change]:
-    """Store new scores as the leads' current ones, with history rows for what moved (see above)."""
+    """Store new scores as the leads' current ones, with history rows for what moved (see above).
+    `cause`: one for every lead (a colleague's is "account roll-ups (<cause>)"), or each lead's own."""
     active = ctx.active
     assert active is not None
     results = list(results)
@@ -120,8 +132,12 @@ def record(
             before.stage if before else None,
             result.stage,
             active.number,
+            result.account_id,
         )
         changes[pk] = change
+        why = (
+            (cause if pk in about else f"account roll-ups ({cause})") if isinstance(cause, str) else cause[pk]
+        )
         values = _score_values(result, ctx.workspace_pk, active.pk, (unfit or {}).get(pk))
         values["lead_pk"] = pk
         (new if before is None else replaced).append(values)
@@ -134,7 +150,7 @@ def record(
                     "lead_pk": pk,
                     "definition_pk": active.pk,
                     "at": now,
-                    "cause": cause[:200] if pk in about else f"account roll-ups ({cause})"[:200],
+                    "cause": why[:200],
                     "old_score": change.old_score,
                     "new_score": change.new_score,
                     "old_grade": change.old_grade,
@@ -152,7 +168,7 @@ def record(
                     "at": now,
                     "from_stage": change.old_stage,
                     "to_stage": change.new_stage,
-                    "cause": cause[:200],
+                    "cause": why[:200],
                     "reasons": list(result.reasons),
                 }
             )

@@ -49,17 +49,20 @@ class SegmentOutcome:
     duplicates: int = 0
     rejected: list[tuple[int, list[Problem]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    causes: dict[int, str] = field(default_factory=dict)  # leads to re-score, and why (`live=False`)
 
 
-def apply(session: Session, ctx: Context, messages: list[Any]) -> SegmentOutcome:
-    """Apply messages in order; consecutive events go to `add_events` together."""
+def apply(session: Session, ctx: Context, messages: list[Any], live: bool = True) -> SegmentOutcome:
+    """Apply messages in order; consecutive events go to `add_events` together. With `live=False`
+    nothing is re-scored: the leads to re-score are in `causes`, for the caller to do before commit."""
     outcome = SegmentOutcome()
     pending: list[tuple[int, EventIn]] = []
 
     def flush() -> None:
         if not pending:
             return
-        result = ingest.add_events(session, ctx, [e for _, e in pending])
+        result = ingest.add_events(session, ctx, [e for _, e in pending], live=live)
+        outcome.causes.update(dict.fromkeys(result.touched, result.cause))
         outcome.accepted += result.accepted
         outcome.duplicates += result.duplicates
         outcome.rejected += [(pending[i][0], problems) for i, problems in result.rejected]
@@ -80,16 +83,27 @@ def apply(session: Session, ctx: Context, messages: list[Any]) -> SegmentOutcome
             if isinstance(payload, LeadIn):
                 with session.begin_nested():
                     result = ingest.upsert_lead(
-                        session, ctx, payload, cause=f"identify {payload.lead_id or payload.anonymous_id}"
+                        session,
+                        ctx,
+                        payload,
+                        cause=f"identify {payload.lead_id or payload.anonymous_id}",
+                        live=live,
                     )
+                outcome.causes.update(dict.fromkeys(result.touched, result.cause))
                 outcome.notes += result.notes
                 outcome.accepted += 1
             elif isinstance(payload, tuple):
                 account, lead = payload
                 with session.begin_nested():
-                    result = ingest.upsert_account(session, ctx, account)
-                    if lead is not None:
-                        ingest.upsert_lead(session, ctx, lead, cause=f"group {account.account_id}")
+                    result = ingest.upsert_account(session, ctx, account, live=live)
+                    joined = (
+                        ingest.upsert_lead(session, ctx, lead, cause=f"group {account.account_id}", live=live)
+                        if lead is not None
+                        else None
+                    )
+                outcome.causes.update(dict.fromkeys(result.touched, result.cause))
+                if joined is not None:
+                    outcome.causes.update(dict.fromkeys(joined.touched, joined.cause))
                 outcome.notes += result.notes
                 outcome.accepted += 1
             else:  # alias

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import datetime
+from threading import Lock
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -87,6 +89,34 @@ def caller_of(session: Session, secret: str) -> Caller:
     if row is None or row.revoked_at is not None:
         raise Unauthorized("unknown or revoked token")
     return Caller(row.workspace_pk, row.role, row.name)
+
+
+@dataclass
+class Callers:
+    """Who each secret is, remembered for `ttl` seconds so that a request need not read the store.
+
+    A token revoked through this server's API stops working at once (`forget`); one revoked anywhere
+    else (the CLI, another server process) within `ttl` seconds. Unknown secrets are not remembered."""
+
+    ttl: float = 10.0
+    _known: dict[str, tuple[float, Caller]] = field(default_factory=dict)
+    _lock: Lock = field(default_factory=Lock)
+
+    def get(self, secret: str) -> Caller | None:
+        found = self._known.get(digest(secret))
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def remember(self, secret: str, caller: Caller) -> None:
+        with self._lock:
+            if len(self._known) > 10_000:
+                self._known.clear()
+            self._known[digest(secret)] = (time.monotonic() + self.ttl, caller)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._known.clear()
 
 
 def revoke(session: Session, workspace: tables.Workspace, prefix: str, now: datetime) -> int:

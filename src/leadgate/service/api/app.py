@@ -18,6 +18,7 @@ from leadgate.service.api import definitions, errors, events, leads, segment, to
 from leadgate.service.api.deps import Service
 from leadgate.service.api.limits import DEFAULT_MAX_BODY, BodyLimit
 from leadgate.service.store import open_store
+from leadgate.service.tokens import Callers
 from leadgate.service.workspace import utc_now
 
 DESCRIPTION = """The agreed definition of a qualified lead, applied to every lead as data arrives.
@@ -33,20 +34,30 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
     max_body: int | None = None,
     max_batch: int | None = None,
+    token_cache_seconds: float | None = None,
 ) -> FastAPI:
     """Settings default to the environment: LEADGATE_DATABASE_URL, LEADGATE_MAX_BODY_BYTES (1 MiB),
-    LEADGATE_MAX_BATCH (5000 items)."""
+    LEADGATE_MAX_BATCH (5000 items), LEADGATE_TOKEN_CACHE_SECONDS (10: how long a token revoked
+    outside this server, e.g. with the CLI, may still be accepted; `DELETE /v1/tokens/…` acts at once)."""
     url = database_url or os.environ.get("LEADGATE_DATABASE_URL")
     body_limit = max_body or int(os.environ.get("LEADGATE_MAX_BODY_BYTES", DEFAULT_MAX_BODY))
     batch_limit = max_batch or int(os.environ.get("LEADGATE_MAX_BATCH", 5000))
+    token_ttl = (
+        token_cache_seconds
+        if token_cache_seconds is not None
+        else float(os.environ.get("LEADGATE_TOKEN_CACHE_SECONDS", 10))
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(url)
-        app.state.service = Service(store, clock=clock or utc_now, max_batch=batch_limit)
+        service = Service(store, clock=clock or utc_now, max_batch=batch_limit, callers=Callers(token_ttl))
+        service.writer.start()
+        app.state.service = service
         try:
             yield
         finally:
+            service.writer.close()  # every write queued is committed and answered first
             store.close()
 
     app = FastAPI(title="leadgate", version=__version__, description=DESCRIPTION, lifespan=lifespan)

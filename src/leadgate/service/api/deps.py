@@ -7,38 +7,57 @@ import binascii
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from leadgate.service.errors import NotFound, Unauthorized
 from leadgate.service.store import Store, tables
-from leadgate.service.tokens import Caller, caller_of
+from leadgate.service.tokens import Caller, Callers, caller_of
 from leadgate.service.workspace import Context, DefinitionCache, context_of, utc_now
+from leadgate.service.writer import Write, Writer, Written
+
+T = TypeVar("T")
 
 
 @dataclass
 class Service:
-    """Held by the app for its lifetime (`app.state.service`)."""
+    """Held by the app for its lifetime (`app.state.service`). `start` the writer, `close` at the end."""
 
     store: Store
     cache: DefinitionCache = field(default_factory=DefinitionCache)
     clock: Callable[[], datetime] = utc_now
     max_batch: int = 5000
+    callers: Callers = field(default_factory=Callers)
+    writer: Writer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writer = Writer(self.store, self.workspace_context)
 
     def context(self, session: Session, caller: Caller) -> Context:
-        return context_of(session, self.workspace(session, caller), self.cache, self.clock)
+        return self.workspace_context(session, caller.workspace_pk)
+
+    def workspace_context(self, session: Session, workspace_pk: int) -> Context:
+        return context_of(session, self._workspace(session, workspace_pk), self.cache, self.clock)
 
     def workspace(self, session: Session, caller: Caller) -> tables.Workspace:
-        workspace = session.get(tables.Workspace, caller.workspace_pk)
+        return self._workspace(session, caller.workspace_pk)
+
+    def _workspace(self, session: Session, workspace_pk: int) -> tables.Workspace:
+        workspace = session.get(tables.Workspace, workspace_pk)
         if workspace is None:
             raise NotFound("the token's workspace no longer exists")
         return workspace
 
+    async def write(self, caller: Caller, write: Write[T]) -> Written[T]:
+        """Run a write through the group-committing writer (see `leadgate.service.writer`)."""
+        return await self.writer.write(caller.workspace_pk, write)
 
-def service(request: Request) -> Service:
+
+async def service(request: Request) -> Service:
     found: Service = request.app.state.service
     return found
 
@@ -47,7 +66,7 @@ bearer = HTTPBearer(auto_error=False, description="an API token (lg_…) or a wr
 basic = HTTPBasic(auto_error=False, description="a write key as the user name (Segment, RudderStack)")
 
 
-def caller(
+async def caller(
     svc: Annotated[Service, Depends(service)],
     token: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     request: Request,
@@ -55,7 +74,15 @@ def caller(
     secret = token.credentials if token is not None else _basic_user(request)
     if not secret:
         raise Unauthorized("send a token: Authorization: Bearer <token> (or a write key as the Basic user)")
-    with svc.store.reading() as session:
+    found = svc.callers.get(secret)
+    if found is None:
+        found = await run_in_threadpool(_look_up, svc.store, secret)
+        svc.callers.remember(secret, found)
+    return found
+
+
+def _look_up(store: Store, secret: str) -> Caller:
+    with store.reading() as session:
         return caller_of(session, secret)
 
 
@@ -72,7 +99,7 @@ def _basic_user(request: Request) -> str | None:
 
 
 # documented in OpenAPI: the Basic scheme is declared so /docs offers it
-def _declare_basic(_creds: Annotated[HTTPBasicCredentials | None, Depends(basic)]) -> None:
+async def _declare_basic(_creds: Annotated[HTTPBasicCredentials | None, Depends(basic)]) -> None:
     return None
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from leadgate.errors import Problem
 from leadgate.service import ingest
@@ -13,6 +14,8 @@ from leadgate.service.api.deps import CallerDep, ServiceDep
 from leadgate.service.api.errors import body, problem_json
 from leadgate.service.errors import InputError
 from leadgate.service.payloads import EventBatchIn, EventIn
+from leadgate.service.workspace import Context
+from leadgate.service.writer import Done
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
@@ -40,7 +43,7 @@ EXAMPLE = {
         }
     },
 )
-def post_events(
+async def post_events(
     svc: ServiceDep,
     caller: CallerDep,
     response: Response,
@@ -49,8 +52,9 @@ def post_events(
         bool, Query(description="refuse the whole batch when any item is bad (default: store the good ones)")
     ] = False,
 ) -> Any:
-    """Each event re-scores its lead in the same transaction. A batch reports every bad item by index
-    (`rejected`) and stores the good ones — or, with `atomic=true`, stores nothing when any is bad.
+    """Each event re-scores its lead in the same transaction (requests arriving together share one:
+    see the writer). A batch reports every bad item by index (`rejected`) and stores the good ones —
+    or, with `atomic=true`, stores nothing when any is bad.
     Status: 201 when something was stored, 200 when all were duplicates, 422 when nothing was good."""
     caller.require("send_events")
     batch = "events" in payload
@@ -63,9 +67,13 @@ def post_events(
             ),
             status_code=413,
         )
-    with svc.store.transaction() as session:
-        ctx = svc.context(session, caller)
-        outcome = ingest.add_events(session, ctx, items, atomic=atomic)
+
+    def write(session: Session, ctx: Context) -> Done[ingest.EventsOutcome]:
+        outcome = ingest.add_events(session, ctx, items, atomic=atomic, live=False)
+        return Done(outcome, dict.fromkeys(outcome.touched, outcome.cause))
+
+    written = await svc.write(caller, write)
+    outcome = written.value
     if not batch and outcome.rejected:
         raise InputError(outcome.rejected[0][1])
     result = {
@@ -75,7 +83,7 @@ def post_events(
             {"index": i, "errors": [problem_json(p) for p in problems]} for i, problems in outcome.rejected
         ],
         "leads_created": outcome.leads_created,
-        "changes": [c.as_dict() for c in outcome.changes.values()],
+        "changes": [c.as_dict() for c in written.changes.values()],
         "notes": outcome.notes,
     }
     if outcome.accepted == 0 and outcome.duplicates == 0:

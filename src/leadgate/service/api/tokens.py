@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from leadgate.service import tokens
 from leadgate.service.api.deps import CallerDep, ServiceDep
 from leadgate.service.api.views import when
+from leadgate.service.errors import NotFound
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 
@@ -47,3 +48,14 @@ def listing(svc: ServiceDep, caller: CallerDep) -> dict[str, Any]:
                 for r in rows
             ]
         }
+
+
+@router.delete("/{prefix}", summary="Revoke the tokens whose secret starts with this prefix (at once)")
+def revoke(prefix: str, svc: ServiceDep, caller: CallerDep) -> dict[str, Any]:
+    caller.require("manage_tokens")
+    with svc.store.transaction() as session:
+        count = tokens.revoke(session, svc.workspace(session, caller), prefix, svc.clock())
+    svc.callers.forget()
+    if count == 0:
+        raise NotFound(f"no live token with prefix {prefix!r}")
+    return {"revoked": count}
