@@ -21,10 +21,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -38,6 +38,20 @@ from leadgate.service.vocabulary import check_values, stored_form
 from leadgate.service.workspace import Context
 
 GENERATED = ("anon:", "auto:")
+
+_events, _leads = cast(Table, tables.Event.__table__), cast(Table, tables.Lead.__table__)
+_INSERT_EVENTS = {
+    dialect: maker(_events)
+    .on_conflict_do_nothing(index_elements=["workspace_pk", "event_id"])
+    .returning(_events.c.event_id)
+    for dialect, maker in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+_LEAD_KEY = {
+    name: select(_leads.c.id).where(
+        _leads.c.workspace_pk == bindparam("workspace"), _leads.c[name] == bindparam("value")
+    )
+    for name in ("lead_id", "email", "anonymous_id")
+}
 
 
 @dataclass
@@ -236,6 +250,19 @@ def _stored_by_another(
     return row
 
 
+def lead_key(
+    session: Session, ctx: Context, lead_id: str | None, email: str | None, anonymous_id: str | None
+) -> int | None:
+    """As `find_lead`, the key only (the event path's lookup: no ORM object)."""
+    connection = session.connection()
+    for name, value in (("lead_id", lead_id), ("email", email), ("anonymous_id", anonymous_id)):
+        if value is not None:
+            found = connection.scalar(_LEAD_KEY[name], {"workspace": ctx.workspace_pk, "value": value})
+            if found is not None:
+                return int(found)
+    return None
+
+
 def find_lead(
     session: Session, ctx: Context, lead_id: str | None, email: str | None, anonymous_id: str | None
 ) -> tables.Lead | None:
@@ -408,17 +435,12 @@ def insert_events(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     if not rows:
         return set()
     dialect = session.get_bind().dialect.name
-    maker: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        maker(tables.Event)
-        .on_conflict_do_nothing(index_elements=["workspace_pk", "event_id"])
-        .returning(tables.Event.event_id)
-    )
+    statement = _INSERT_EVENTS[dialect]
     # the same id twice in one batch: the first is stored, the second is a duplicate
     unique: dict[str, dict[str, Any]] = {}
     for row in rows:
         unique.setdefault(row["event_id"], row)
-    return set(session.scalars(statement, list(unique.values())).all())
+    return set(session.connection().scalars(statement, list(unique.values())).all())
 
 
 def checked_properties(ctx: Context, event: EventIn, undeclared: set[str]) -> dict[str, Any]:
@@ -450,29 +472,31 @@ def _lead_of_event(
     for key in keys:
         if key in seen:
             return seen[key], False
-    row = find_lead(session, ctx, event.lead_id, event.email, event.anonymous_id)
-    created = False
-    if row is None:
-        if ctx.unknown_leads == "reject":
-            named = ", ".join(f"{k} {v!r}" for k, v in keys)
-            raise InputError([Problem(f"no lead with {named}; create the lead first", path=keys[0][0])])
-        now = ctx.clock()
-        row = tables.Lead(
-            workspace_pk=ctx.workspace_pk,
-            lead_id=event.lead_id or generated_id(event.anonymous_id),
-            email=event.email,
-            anonymous_id=event.anonymous_id,
-            account_pk=_account_by_email(session, ctx, event.email),
-            fields={},
-            created_at=event.time or now,
-            received_at=now,
-            updated_at=now,
-        )
-        created = _inserted(session, row)
-        if not created:
-            row = _stored_by_another(session, ctx, event.lead_id, event.email, event.anonymous_id)
-    for key in keys:
-        seen[key] = row.id
+    found = lead_key(session, ctx, event.lead_id, event.email, event.anonymous_id)
+    if found is not None:
+        for k in keys:
+            seen[k] = found
+        return found, False
+    if ctx.unknown_leads == "reject":
+        named = ", ".join(f"{k} {v!r}" for k, v in keys)
+        raise InputError([Problem(f"no lead with {named}; create the lead first", path=keys[0][0])])
+    now = ctx.clock()
+    row = tables.Lead(
+        workspace_pk=ctx.workspace_pk,
+        lead_id=event.lead_id or generated_id(event.anonymous_id),
+        email=event.email,
+        anonymous_id=event.anonymous_id,
+        account_pk=_account_by_email(session, ctx, event.email),
+        fields={},
+        created_at=event.time or now,
+        received_at=now,
+        updated_at=now,
+    )
+    created = _inserted(session, row)
+    if not created:
+        row = _stored_by_another(session, ctx, event.lead_id, event.email, event.anonymous_id)
+    for k in keys:
+        seen[k] = row.id
     return row.id, created
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from leadgate.scoring import score_leads
@@ -22,6 +22,22 @@ from leadgate.scoring.result import LeadScore
 from leadgate.service.store import tables
 from leadgate.service.store.reading import account_members, load_leads
 from leadgate.service.workspace import Context
+
+_scores = cast(Table, tables.LeadScore.__table__)
+_history = cast(Table, tables.ScoreChange.__table__)
+_stages = cast(Table, tables.StageChange.__table__)
+_OLD = select(_scores.c.lead_pk, _scores.c.score, _scores.c.grade, _scores.c.stage).where(
+    _scores.c.lead_pk.in_(bindparam("keys", expanding=True))
+)
+_SCORE_COLUMNS = (
+    "workspace_pk", "definition_pk", "as_of", "score", "fit", "grade", "engagement", "criteria",
+    "criteria_passed", "persona", "disqualified", "fast_track", "stage", "result",
+)  # fmt: skip
+_REPLACE = (
+    update(_scores)
+    .where(_scores.c.lead_pk == bindparam("key_"))
+    .values({name: bindparam(name) for name in _SCORE_COLUMNS})
+)
 
 
 @dataclass(frozen=True)
@@ -104,17 +120,8 @@ def record(
     results = list(results)
     now = results[0].as_of if results else ctx.clock()
     keys = sorted(pk_of[r.lead_id] for r in results)
-    old = {
-        row.lead_pk: row
-        for row in session.execute(
-            select(
-                tables.LeadScore.lead_pk,
-                tables.LeadScore.score,
-                tables.LeadScore.grade,
-                tables.LeadScore.stage,
-            ).where(tables.LeadScore.lead_pk.in_(keys))
-        )
-    }
+    connection = session.connection()
+    old = {row.lead_pk: row for row in connection.execute(_OLD, {"keys": keys})}
     changes: dict[int, Change] = {}
     new: list[dict[str, Any]] = []
     replaced: list[dict[str, Any]] = []
@@ -139,8 +146,12 @@ def record(
             (cause if pk in about else f"account roll-ups ({cause})") if isinstance(cause, str) else cause[pk]
         )
         values = _score_values(result, ctx.workspace_pk, active.pk, (unfit or {}).get(pk))
-        values["lead_pk"] = pk
-        (new if before is None else replaced).append(values)
+        if before is None:
+            values["lead_pk"] = pk
+            new.append(values)
+        else:
+            values["key_"] = pk
+            replaced.append(values)
         if change.moved and (
             pk in about or (change.old_grade, change.old_stage) != (result.grade, result.stage)
         ):
@@ -173,13 +184,13 @@ def record(
                 }
             )
     if new:
-        session.execute(insert(tables.LeadScore), new)
+        connection.execute(insert(_scores), new)
     if replaced:
-        session.execute(update(tables.LeadScore), replaced)  # by primary key, as one executemany
+        connection.execute(_REPLACE, replaced)  # by primary key, as one executemany
     if history:
-        session.execute(insert(tables.ScoreChange), history)
+        connection.execute(insert(_history), history)
     if stages:
-        session.execute(insert(tables.StageChange), stages)
+        connection.execute(insert(_stages), stages)
     return changes
 
 

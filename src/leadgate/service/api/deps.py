@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from leadgate.service.errors import NotFound, Unauthorized
 from leadgate.service.store import Store, tables
 from leadgate.service.tokens import Caller, Callers, caller_of
-from leadgate.service.workspace import Context, DefinitionCache, context_of, utc_now
+from leadgate.service.workspace import Context, DefinitionCache, context_by_key, context_of, utc_now
 from leadgate.service.writer import Write, Writer, Written
 
 T = TypeVar("T")
@@ -38,10 +38,10 @@ class Service:
         self.writer = Writer(self.store, self.workspace_context)
 
     def context(self, session: Session, caller: Caller) -> Context:
-        return self.workspace_context(session, caller.workspace_pk)
+        return context_of(session, self.workspace(session, caller), self.cache, self.clock)
 
     def workspace_context(self, session: Session, workspace_pk: int) -> Context:
-        return context_of(session, self._workspace(session, workspace_pk), self.cache, self.clock)
+        return context_by_key(session, workspace_pk, self.cache, self.clock)
 
     def workspace(self, session: Session, caller: Caller) -> tables.Workspace:
         return self._workspace(session, caller.workspace_pk)

@@ -73,15 +73,19 @@ def _read_events(
 
     `Event.lead_id` is left empty: events are grouped by lead key, and a lead's id may change (an
     anonymous lead identified) while its cached events stay."""
-    rows = session.execute(
-        _EVENTS,
-        {
-            "keys": keys,
-            "kinds": kinds,
-            "as_of": _stored_time(session, as_of),
-            "after": after,
-        },
-    ).all()
+    rows = (
+        session.connection()
+        .execute(
+            _EVENTS,
+            {
+                "keys": keys,
+                "kinds": kinds,
+                "as_of": _stored_time(session, as_of),
+                "after": after,
+            },
+        )
+        .all()
+    )
     out: dict[int, list[tuple[int, Event]]] = defaultdict(list)
     for row_id, lead_pk, event_id, kind, time, props in rows:
         properties = orjson.loads(props) if isinstance(props, str | bytes) else props
@@ -172,12 +176,39 @@ def _aware(value: datetime | str) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+# the hot path's statements, built once (on Core tables: no ORM work per execution)
+_lead, _account, _call = tables.Lead.__table__, tables.Account.__table__, tables.Call.__table__
+_MEMBERS = select(_lead.c.id).where(
+    _lead.c.account_pk.in_(
+        select(_lead.c.account_pk).where(
+            _lead.c.id.in_(bindparam("keys", expanding=True)), _lead.c.account_pk.is_not(None)
+        )
+    )
+)
+_LEADS = (
+    select(
+        _lead.c.id,
+        _lead.c.lead_id,
+        _lead.c.email,
+        _lead.c.created_at,
+        _lead.c.fields,
+        _account.c.id,
+        _account.c.account_id,
+        _account.c.domain,
+        _account.c.name,
+        _account.c.fields,
+    )
+    .select_from(_lead.outerjoin(_account, _account.c.id == _lead.c.account_pk))
+    .where(_lead.c.id.in_(bindparam("keys", expanding=True)))
+)
+_CALLS = select(_call.c.lead_pk, _call.c.call_id, _call.c.called_at, _call.c.outcome, _call.c.answers).where(
+    _call.c.lead_pk.in_(bindparam("keys", expanding=True)), _call.c.called_at <= bindparam("as_of")
+)
+
+
 def account_members(session: Session, lead_pks: Collection[int]) -> set[int]:
     """The keys of every lead that shares an account with one of these leads (one query)."""
-    accounts = select(tables.Lead.account_pk).where(
-        tables.Lead.id.in_(sorted(lead_pks)), tables.Lead.account_pk.is_not(None)
-    )
-    return set(session.scalars(select(tables.Lead.id).where(tables.Lead.account_pk.in_(accounts))))
+    return set(session.connection().scalars(_MEMBERS, {"keys": sorted(lead_pks)}))
 
 
 def load_leads(
@@ -194,22 +225,8 @@ def load_leads(
     if not lead_pks:
         return out
     keys = sorted(lead_pks)
-    lead_rows = session.execute(
-        select(
-            tables.Lead.id,
-            tables.Lead.lead_id,
-            tables.Lead.email,
-            tables.Lead.created_at,
-            tables.Lead.fields,
-            tables.Account.id,
-            tables.Account.account_id,
-            tables.Account.domain,
-            tables.Account.name,
-            tables.Account.fields,
-        )
-        .outerjoin(tables.Account, tables.Account.id == tables.Lead.account_pk)
-        .where(tables.Lead.id.in_(keys))
-    ).all()
+    connection = session.connection()
+    lead_rows = connection.execute(_LEADS, {"keys": keys}).all()
     lead_ids: dict[int, str] = {}
     for (
         pk,
@@ -245,15 +262,7 @@ def load_leads(
         )
         out.events = {lead_ids[pk]: found for pk, found in by_pk.items() if found and pk in lead_ids}
     if definition.criteria:
-        call_rows = session.execute(
-            select(
-                tables.Call.lead_pk,
-                tables.Call.call_id,
-                tables.Call.called_at,
-                tables.Call.outcome,
-                tables.Call.answers,
-            ).where(tables.Call.lead_pk.in_(keys), tables.Call.called_at <= as_of)
-        )
+        call_rows = connection.execute(_CALLS, {"keys": keys, "as_of": as_of})
         calls: dict[str, list[Call]] = defaultdict(list)
         for lead_pk, call_id, called_at, outcome, answers in call_rows:
             lead_id = lead_ids[lead_pk]
