@@ -132,3 +132,39 @@ def test_events_written_by_another_process_are_seen(url: str) -> None:
     assert second == third
     store.close()
     writer.close()
+
+
+def test_leads_read_at_different_times_each_get_exactly_their_new_events(url: str) -> None:
+    """Each cached lead is read from its own last row on: no event twice, none missed."""
+    store, ctx, pk = setup(url)
+    assert ctx.active is not None
+    with store.transaction() as session:
+        ingest.upsert_lead(session, ctx, LeadIn(lead_id="L2", email="bo@acme.com"))
+        other = session.scalar(select(tables.Lead.id).where(tables.Lead.lead_id == "L2"))
+    assert other is not None
+
+    def events_of(lead_id: str, first: int, count: int) -> list[dict[str, object]]:
+        return [
+            {**e, "lead_id": lead_id, "event_id": f"{lead_id}-{e['event_id']}"}
+            for e in page_views(first, count)
+        ]
+
+    def cached_counts() -> dict[str, int]:
+        assert ctx.active is not None
+        with store.transaction() as session:
+            loaded = load_leads(
+                session, ctx.active.definition, ctx.active.readers, [pk, other], NOW, ctx.active.pk
+            )
+        return {lead_id: len(found) for lead_id, found in loaded.events.items()}
+
+    with store.transaction() as session:
+        ingest.add_events(session, ctx, events_of("L1", 0, 5))  # L1 read: from here on
+    with store.transaction() as session:
+        ingest.add_events(session, ctx, events_of("L2", 10, 4))  # L2 read later: a later last row
+    with store.transaction() as session:
+        ingest.add_events(session, ctx, events_of("L1", 20, 3) + events_of("L2", 30, 2), live=False)
+    assert cached_counts() == {"L1": 8, "L2": 6}
+    with store.transaction() as session:
+        ingest.add_events(session, ctx, events_of("L2", 40, 1), live=False)
+    assert cached_counts() == {"L1": 8, "L2": 7}
+    store.close()

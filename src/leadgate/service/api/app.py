@@ -66,11 +66,19 @@ def create_app(
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["service"], summary="Is the service up and its store reachable")
-    def healthz() -> dict[str, str]:
+    def healthz() -> dict[str, str | int]:
         service: Service = app.state.service
         with service.store.reading() as session:
             session.execute(text("SELECT 1"))
-        return {"status": "ok", "version": __version__, "database": service.store.dialect}
+        writer = service.writer
+        return {
+            "status": "ok",
+            "version": __version__,
+            "database": service.store.dialect,
+            # group commit at work: writes committed, in how many transactions (this process)
+            "writes": writer.writes,
+            "transactions": writer.groups,
+        }
 
     app.add_middleware(BodyLimit, max_bytes=body_limit)
     return app

@@ -8,10 +8,11 @@ out and named in `Loaded.unfit`.
 from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from threading import Lock
+from typing import Any
 
 import orjson
 from sqlalchemy import bindparam, select, text
@@ -57,7 +58,7 @@ class Readers:
 
 _EVENTS = text(
     "SELECT id, lead_pk, event_id, type, time, properties FROM events"
-    " WHERE lead_pk IN :keys AND type IN :kinds AND time <= :as_of AND id > :after"
+    " WHERE lead_pk IN :keys AND type IN :kinds AND time <= :as_of"
 ).bindparams(bindparam("keys", expanding=True), bindparam("kinds", expanding=True))
 
 
@@ -67,9 +68,8 @@ def _read_events(
     keys: list[int],
     kinds: list[str],
     as_of: datetime,
-    after: int = 0,
 ) -> dict[int, list[tuple[int, Event]]]:
-    """(row id, event) per lead key, for events up to `as_of` with row ids above `after`.
+    """(row id, event) per lead key, for events up to `as_of`.
 
     `Event.lead_id` is left empty: events are grouped by lead key, and a lead's id may change (an
     anonymous lead identified) while its cached events stay."""
@@ -81,11 +81,37 @@ def _read_events(
                 "keys": keys,
                 "kinds": kinds,
                 "as_of": _stored_time(session, as_of),
-                "after": after,
             },
         )
         .all()
     )
+    return _typed_events(readers, rows)
+
+
+def _read_newer(
+    session: Session, readers: Readers, after: Mapping[int, int], kinds: list[str]
+) -> dict[int, list[tuple[int, Event]]]:
+    """(row id, event) per lead key, for each lead's rows above its own `after` id (SQLite: the
+    cache's read). One query: the (lead, after) pairs are a VALUES table joined to the events."""
+    pairs = sorted(after.items())
+    rows: list[Any] = []
+    for start in range(0, len(pairs), _PAIRS):  # SQLite takes at most 32,766 parameters
+        part = pairs[start : start + _PAIRS]
+        sql = (
+            f"WITH k(pk, after) AS (VALUES {', '.join(['(?, ?)'] * len(part))})"
+            " SELECT e.id, e.lead_pk, e.event_id, e.type, e.time, e.properties"
+            " FROM k JOIN events e ON e.lead_pk = k.pk AND e.id > k.after"
+            f" WHERE e.type IN ({', '.join(['?'] * len(kinds))})"
+        )
+        params = tuple(x for pair in part for x in pair) + tuple(kinds)
+        rows += session.connection().exec_driver_sql(sql, params).all()
+    return _typed_events(readers, rows)
+
+
+_PAIRS = 10_000
+
+
+def _typed_events(readers: Readers, rows: Sequence[Any]) -> dict[int, list[tuple[int, Event]]]:
     out: dict[int, list[tuple[int, Event]]] = defaultdict(list)
     for row_id, lead_pk, event_id, kind, time, props in rows:
         properties = orjson.loads(props) if isinstance(props, str | bytes) else props
@@ -99,7 +125,7 @@ class EventCache:
     """Typed events per lead, kept between re-scores, so a re-score reads only the rows added since.
 
     Events are append-only and never change, and on SQLite (one writer at a time) row ids grow in commit
-    order, so "every row above the last id seen" is exactly what is new. (On PostgreSQL ids are taken
+    order, so "every row above the table's last id when the lead was read" is exactly what is new. (On PostgreSQL ids are taken
     before commit and may become visible out of order, so the store does not use this cache there.)
     What a transaction reads is kept only when it commits (`after_commit`); a lead's events are kept
     for one definition version (properties are typed by its vocabulary); least recently used leads are
@@ -132,14 +158,15 @@ class EventCache:
         if fresh:
             found.update(_read_events(session, readers, fresh, kinds, _FAR_FUTURE))
         if known:
-            after = min(last for last, _ in known.values())
-            newer = _read_events(session, readers, sorted(known), kinds, _FAR_FUTURE, after)
-            for pk, (last, cached) in known.items():
-                found[pk] = cached + [(i, e) for i, e in newer.get(pk, ()) if i > last]
+            newer = _read_newer(session, readers, {pk: last for pk, (last, _) in known.items()}, kinds)
+            for pk, (_last, cached) in known.items():
+                found[pk] = cached + newer.get(pk, [])
+        # every row up to the table's last id is in `found` now (this transaction holds the write lock),
+        # so the next read of these leads starts there, not at each lead's own last event
+        top = session.connection().scalar(_TOP) or 0
         pending = session.info.setdefault("leadgate_events", {})
         for pk in keys:
-            rows = found.get(pk, [])
-            pending[(definition_pk, pk)] = (max((i for i, _ in rows), default=0), rows)
+            pending[(definition_pk, pk)] = (top, found.get(pk, []))
         now = as_of.timestamp()
         return {pk: [e for _, e in found.get(pk, ()) if e.ts <= now] for pk in keys}
 
@@ -150,8 +177,6 @@ class EventCache:
                 old = self._leads.pop(key, None)
                 if old is not None:
                     self._size -= len(old[1])
-                if last == 0 and not rows:
-                    continue  # nothing to keep: the next read starts from the lead's first row anyway
                 self._leads[key] = (last, rows)
                 self._size += len(rows)
             while self._size > self.max_events and self._leads:
@@ -159,6 +184,7 @@ class EventCache:
                 self._size -= len(rows)
 
 
+_TOP = text("SELECT max(id) FROM events")
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)  # the cache keeps future events too; see `events`
 
 
