@@ -1,11 +1,12 @@
 """Reading leads for scoring, and the event cache that spares live scoring from re-reading history.
 
-The cache is used on SQLite only (row ids follow commit order there); on PostgreSQL every re-score reads
-the lead's events. Either way a re-score must equal one that reads everything afresh.
+Write transactions commit one at a time on both backends, so row ids follow commit order and the
+cache reads only each lead's newer rows. A re-score must equal one that reads everything afresh.
 """
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -73,12 +74,51 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return databases.new(request.param)
 
 
-def test_the_cache_is_used_on_sqlite_only(url: str) -> None:
+def test_write_transactions_have_the_cache_and_readers_do_not(url: str) -> None:
     store = open_store(url)
     with store.transaction() as session:
-        cached = session.info.get("leadgate_event_cache")
-    assert (cached is not None) == url.startswith("sqlite")
+        assert session.info.get("leadgate_event_cache") is not None
+    with store.reading() as session:
+        assert session.info.get("leadgate_event_cache") is None
     store.close()
+
+
+def test_write_transactions_on_postgresql_commit_one_at_a_time(tmp_path: Path) -> None:
+    """The advisory lock that keeps row ids in commit order (the cache's premise): a second writer
+    waits until the first commits; a reader does not wait. (SQLite's own write lock does this there.)"""
+    databases = Databases(tmp_path)
+    store = open_store(databases.new("postgresql"))
+    entered, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def first() -> None:
+        with store.transaction() as session:
+            session.execute(select(1))
+            entered.set()
+            release.wait(30)
+            order.append("first commits")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert entered.wait(30)
+    with store.reading() as session:
+        assert session.execute(select(1)).scalar() == 1  # readers never wait
+    second = threading.Thread(target=lambda: _write_and_note(store, order))
+    second.start()
+    second.join(0.5)
+    assert second.is_alive(), "the second writer must wait for the first"
+    release.set()
+    thread.join(30)
+    second.join(30)
+    assert order == ["first commits", "second writes"]
+    store.close()
+    databases.drop_all()
+
+
+def _write_and_note(store: Store, order: list[str]) -> None:
+    with store.transaction() as session:
+        session.execute(select(1))
+        order.append("second writes")
 
 
 def test_rescoring_with_the_cache_equals_reading_afresh(url: str) -> None:

@@ -15,6 +15,11 @@ from pathlib import Path
 from threading import Lock
 from typing import Any
 
+try:
+    import fcntl
+except ImportError:  # Windows: processes wait on SQLite's busy timeout alone
+    fcntl = None  # type: ignore[assignment]
+
 import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,7 +53,7 @@ def make_engine(url: str, **options: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=10,
         max_overflow=20,
@@ -57,6 +62,9 @@ def make_engine(url: str, **options: Any) -> Engine:
         json_deserializer=orjson.loads,
         **options,
     )
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "begin", _postgres_begin)
+    return engine
 
 
 def _dumps(value: Any) -> str:
@@ -78,19 +86,65 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
+class WriteLock:
+    """Writers of one SQLite file queue here: the threads of this process on a lock, and processes (the
+    workers of `leadgate serve --workers N`, an import) on an `flock` of the file `<database>-writer`
+    where the platform has one. A waiting writer starts the moment the last one ends; SQLite's own busy
+    wait, which every writer still has underneath, sleeps in growing steps of up to 100 ms."""
+
+    def __init__(self, database: str | None) -> None:
+        self._threads = Lock()
+        self._path = f"{database}-writer" if database and fcntl is not None else None
+        self._fd: int | None = None
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        if self._path is None:
+            return
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def __exit__(self, *_exc: object) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+WRITERS_LOCK = 0x1EAD6A7E  # the PostgreSQL advisory lock every write transaction holds
+
+
+def _postgres_begin(connection: Any) -> None:
+    """Write transactions on PostgreSQL take one advisory lock until they end, so that they commit one
+    at a time, in the order they began, as on SQLite: row ids then follow commit order, which the
+    event cache relies on (`reading.EventCache`), and writers never deadlock on each other's rows."""
+    if not connection.get_execution_options().get("leadgate_read", False):
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITERS_LOCK})")
+
+
 @dataclass(frozen=True)
 class Store:
     """An open store: the engine and session factories. One unit of work is one `transaction()`.
 
-    On SQLite, writers of this process queue on a lock before they begin (fairer and quicker than
-    SQLite's own busy wait, which sleeps in growing steps); other processes still wait on SQLite's lock.
+    On SQLite, writers queue on the `WriteLock` before they begin (see there).
     """
 
     url: str
     engine: Engine
     sessions: sessionmaker[Session]
     readers: sessionmaker[Session]
-    write_lock: Lock | None
+    write_lock: WriteLock | None
 
     @property
     def dialect(self) -> str:
@@ -115,6 +169,8 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.write_lock is not None:
+            self.write_lock.close()
 
 
 def _keep_events(session: Session) -> None:
@@ -139,15 +195,17 @@ def open_store(url: str | None = None, migrate: bool = True) -> Store:
         upgrade(engine)
     sqlite = engine.dialect.name == "sqlite"
     writers = sessionmaker(engine, expire_on_commit=False)
-    if sqlite:  # see EventCache: row ids follow commit order only where one writer commits at a time
-        cache = EventCache()
-        writers.configure(info={"leadgate_event_cache": cache})
-        event.listen(writers, "after_commit", _keep_events)
-        event.listen(writers, "after_soft_rollback", _drop_events)  # a savepoint's too: keep nothing doubtful
+    # see EventCache: row ids follow commit order because one writer commits at a time (SQLite's lock;
+    # on PostgreSQL the advisory lock of `_postgres_begin`)
+    writers.configure(info={"leadgate_event_cache": EventCache()})
+    event.listen(writers, "after_commit", _keep_events)
+    event.listen(writers, "after_soft_rollback", _drop_events)  # a savepoint's too: keep nothing doubtful
     return Store(
         url,
         engine,
         writers,
         sessionmaker(engine.execution_options(leadgate_read=True), expire_on_commit=False),
-        Lock() if sqlite else None,
+        WriteLock(engine.url.database if engine.url.database not in (None, "", ":memory:") else None)
+        if sqlite
+        else None,
     )

@@ -91,21 +91,36 @@ def _read_events(
 def _read_newer(
     session: Session, readers: Readers, after: Mapping[int, int], kinds: list[str]
 ) -> dict[int, list[tuple[int, Event]]]:
-    """(row id, event) per lead key, for each lead's rows above its own `after` id (SQLite: the
-    cache's read). One query: the (lead, after) pairs are a VALUES table joined to the events."""
+    """(row id, event) per lead key, for each lead's rows above its own `after` id (the cache's read).
+    One query: the (lead, after) pairs are a table (VALUES on SQLite, unnest on PostgreSQL) joined to
+    the events."""
     pairs = sorted(after.items())
-    rows: list[Any] = []
+    connection = session.connection()
+    select_events = (
+        " SELECT e.id, e.lead_pk, e.event_id, e.type, e.time, e.properties"
+        " FROM k JOIN events e ON e.lead_pk = k.pk AND e.id > k.after"
+    )
+    if connection.dialect.name == "postgresql":
+        rows = connection.execute(
+            text(
+                "WITH k(pk, after) AS (SELECT * FROM unnest(CAST(:pks AS bigint[]), CAST(:afters AS bigint[])))"
+                + select_events
+                + " WHERE e.type = ANY(CAST(:kinds AS text[]))"
+            ),
+            {"pks": [k for k, _ in pairs], "afters": [a for _, a in pairs], "kinds": kinds},
+        ).all()
+        return _typed_events(readers, rows)
+    found: list[Any] = []
     for start in range(0, len(pairs), _PAIRS):  # SQLite takes at most 32,766 parameters
         part = pairs[start : start + _PAIRS]
         sql = (
             f"WITH k(pk, after) AS (VALUES {', '.join(['(?, ?)'] * len(part))})"
-            " SELECT e.id, e.lead_pk, e.event_id, e.type, e.time, e.properties"
-            " FROM k JOIN events e ON e.lead_pk = k.pk AND e.id > k.after"
-            f" WHERE e.type IN ({', '.join(['?'] * len(kinds))})"
+            + select_events
+            + f" WHERE e.type IN ({', '.join(['?'] * len(kinds))})"
         )
         params = tuple(x for pair in part for x in pair) + tuple(kinds)
-        rows += session.connection().exec_driver_sql(sql, params).all()
-    return _typed_events(readers, rows)
+        found += connection.exec_driver_sql(sql, params).all()
+    return _typed_events(readers, found)
 
 
 _PAIRS = 10_000
@@ -124,9 +139,10 @@ def _typed_events(readers: Readers, rows: Sequence[Any]) -> dict[int, list[tuple
 class EventCache:
     """Typed events per lead, kept between re-scores, so a re-score reads only the rows added since.
 
-    Events are append-only and never change, and on SQLite (one writer at a time) row ids grow in commit
-    order, so "every row above the table's last id when the lead was read" is exactly what is new. (On PostgreSQL ids are taken
-    before commit and may become visible out of order, so the store does not use this cache there.)
+    Events are append-only and never change, and write transactions commit one at a time, in the order
+    they began (SQLite's write lock; a PostgreSQL advisory lock, see `store.database`), so row ids grow
+    in commit order and "every row above the table's last id when the lead was read" is exactly what is
+    new. Reads happen in write transactions only (readers' sessions have no cache).
     What a transaction reads is kept only when it commits (`after_commit`); a lead's events are kept
     for one definition version (properties are typed by its vocabulary); least recently used leads are
     dropped past `max_events`. Events later than the re-score's `as_of` are read too and filtered here.
@@ -246,7 +262,7 @@ def load_leads(
     definition_pk: int = 0,
 ) -> Loaded:
     """The leads with their accounts, events and calls up to `as_of`. Events come through the session's
-    `EventCache` where the store has one (SQLite), keyed by `definition_pk`."""
+    `EventCache` in write transactions (keyed by `definition_pk`), else straight from the store."""
     out = Loaded()
     if not lead_pks:
         return out
