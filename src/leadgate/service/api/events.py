@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from leadgate.errors import Problem
 from leadgate.service import ingest
 from leadgate.service.api.deps import CallerDep, ServiceDep
-from leadgate.service.api.errors import body, problem_json
+from leadgate.service.api.errors import body, fast_json, problem_json
 from leadgate.service.errors import InputError
 from leadgate.service.payloads import EventBatchIn, EventIn
 from leadgate.service.workspace import Context
@@ -46,7 +46,6 @@ EXAMPLE = {
 async def post_events(
     svc: ServiceDep,
     caller: CallerDep,
-    response: Response,
     payload: Annotated[dict[str, Any], Body()],
     atomic: Annotated[
         bool, Query(description="refuse the whole batch when any item is bad (default: store the good ones)")
@@ -88,5 +87,4 @@ async def post_events(
     }
     if outcome.accepted == 0 and outcome.duplicates == 0:
         return JSONResponse({"error": "invalid input", **result}, status_code=422)
-    response.status_code = 201 if outcome.accepted else 200
-    return result
+    return fast_json(result, 201 if outcome.accepted else 200)
