@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from leadgate.scoring import score_leads
 from leadgate.scoring.result import LeadScore
 from leadgate.service.store import tables
-from leadgate.service.store.reading import account_members, load_leads
+from leadgate.service.store.reading import load_leads
 from leadgate.service.workspace import Context
 
 _scores = cast(Table, tables.LeadScore.__table__)
@@ -38,6 +38,12 @@ _REPLACE = (
     .where(_scores.c.lead_pk == bindparam("key_"))
     .values({name: bindparam(name) for name in _SCORE_COLUMNS})
 )
+
+
+class _Stored(NamedTuple):
+    score: float
+    grade: str
+    stage: str
 
 
 @dataclass(frozen=True)
@@ -88,10 +94,9 @@ def rescore_each(session: Session, ctx: Context, causes: Mapping[int, str]) -> d
         return {}
     definition = active.definition
     now = ctx.clock()
-    keys = set(causes)
-    if definition.rollups:
-        keys |= account_members(session, causes)
-    loaded = load_leads(session, definition, active.readers, keys, now, definition_pk=active.pk)
+    loaded = load_leads(
+        session, definition, active.readers, causes, now, active.pk, colleagues=bool(definition.rollups)
+    )
     pk_of = {lead.lead_id: pk for pk, lead in loaded.leads.items()}
     results = score_leads(
         definition, loaded.leads.values(), loaded.accounts, loaded.events, loaded.calls, now
@@ -101,7 +106,7 @@ def rescore_each(session: Session, ctx: Context, causes: Mapping[int, str]) -> d
         pk: causes[pk] if pk in causes else f"account roll-ups ({by_account.get(lead.account_id, '')})"
         for pk, lead in loaded.leads.items()
     }
-    return record(session, ctx, results, pk_of, causes, every, loaded.unfit)
+    return record(session, ctx, results, pk_of, causes, every, loaded.unfit, loaded.current)
 
 
 def record(
@@ -112,6 +117,7 @@ def record(
     about: Collection[int],
     cause: str | Mapping[int, str],
     unfit: Mapping[int, list[str]] | None = None,
+    current: Mapping[int, tuple[float, str, str]] | None = None,
 ) -> dict[int, Change]:
     """Store new scores as the leads' current ones, with history rows for what moved (see above).
     `cause`: one for every lead (a colleague's is "account roll-ups (<cause>)"), or each lead's own."""
@@ -121,7 +127,14 @@ def record(
     now = results[0].as_of if results else ctx.clock()
     keys = sorted(pk_of[r.lead_id] for r in results)
     connection = session.connection()
-    old = {row.lead_pk: row for row in connection.execute(_OLD, {"keys": keys})}
+    old = (
+        {pk: _Stored(*values) for pk, values in current.items()}
+        if current is not None
+        else {
+            row.lead_pk: _Stored(row.score, row.grade, row.stage)
+            for row in connection.execute(_OLD, {"keys": keys})
+        }
+    )
     changes: dict[int, Change] = {}
     new: list[dict[str, Any]] = []
     replaced: list[dict[str, Any]] = []

@@ -15,7 +15,7 @@ from threading import Lock
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, or_, select, text
 from sqlalchemy.orm import Session
 
 from leadgate.conditions import ValueType
@@ -32,6 +32,7 @@ class Loaded:
     events: dict[str, list[Event]] = field(default_factory=dict)  # by lead_id
     calls: dict[str, list[Call]] = field(default_factory=dict)  # by lead_id
     unfit: dict[int, list[str]] = field(default_factory=dict)  # lead key -> fields left out
+    current: dict[int, tuple[float, str, str]] = field(default_factory=dict)  # stored (score, grade, stage)
 
 
 @dataclass(frozen=True)
@@ -90,14 +91,15 @@ def _read_events(
 
 def _read_newer(
     session: Session, readers: Readers, after: Mapping[int, int], kinds: list[str]
-) -> dict[int, list[tuple[int, Event]]]:
-    """(row id, event) per lead key, for each lead's rows above its own `after` id (the cache's read).
-    One query: the (lead, after) pairs are a table (VALUES on SQLite, unnest on PostgreSQL) joined to
-    the events."""
+) -> tuple[dict[int, list[tuple[int, Event]]], int | None]:
+    """(row id, event) per lead key, for each lead's rows above its own `after` id (the cache's read),
+    and the table's last id (None when no row came back). One query: the (lead, after) pairs are a
+    table (VALUES on SQLite, unnest on PostgreSQL) joined to the events."""
     pairs = sorted(after.items())
     connection = session.connection()
-    select_events = (
-        " SELECT e.id, e.lead_pk, e.event_id, e.type, e.time, e.properties"
+    select_events = (  # the table's last id comes along (one uncorrelated subquery per statement)
+        " SELECT e.id, e.lead_pk, e.event_id, e.type, e.time, e.properties,"
+        " (SELECT max(id) FROM events) AS top"
         " FROM k JOIN events e ON e.lead_pk = k.pk AND e.id > k.after"
     )
     if connection.dialect.name == "postgresql":
@@ -109,7 +111,7 @@ def _read_newer(
             ),
             {"pks": [k for k, _ in pairs], "afters": [a for _, a in pairs], "kinds": kinds},
         ).all()
-        return _typed_events(readers, rows)
+        return _typed_events(readers, rows), max((r[-1] for r in rows), default=None)
     found: list[Any] = []
     for start in range(0, len(pairs), _PAIRS):  # SQLite takes at most 32,766 parameters
         part = pairs[start : start + _PAIRS]
@@ -120,7 +122,7 @@ def _read_newer(
         )
         params = tuple(x for pair in part for x in pair) + tuple(kinds)
         found += connection.exec_driver_sql(sql, params).all()
-    return _typed_events(readers, found)
+    return _typed_events(readers, found), max((r[-1] for r in found), default=None)
 
 
 _PAIRS = 10_000
@@ -128,7 +130,7 @@ _PAIRS = 10_000
 
 def _typed_events(readers: Readers, rows: Sequence[Any]) -> dict[int, list[tuple[int, Event]]]:
     out: dict[int, list[tuple[int, Event]]] = defaultdict(list)
-    for row_id, lead_pk, event_id, kind, time, props in rows:
+    for row_id, lead_pk, event_id, kind, time, props, *_top in rows:
         properties = orjson.loads(props) if isinstance(props, str | bytes) else props
         out[lead_pk].append(
             (row_id, Event(event_id, "", kind, _aware(time), typed(properties or {}, readers.events[kind])))
@@ -173,13 +175,15 @@ class EventCache:
         found: dict[int, list[tuple[int, Event]]] = {}
         if fresh:
             found.update(_read_events(session, readers, fresh, kinds, _FAR_FUTURE))
+        top: int | None = None
         if known:
-            newer = _read_newer(session, readers, {pk: last for pk, (last, _) in known.items()}, kinds)
+            newer, top = _read_newer(session, readers, {pk: last for pk, (last, _) in known.items()}, kinds)
             for pk, (_last, cached) in known.items():
                 found[pk] = cached + newer.get(pk, [])
         # every row up to the table's last id is in `found` now (this transaction holds the write lock),
         # so the next read of these leads starts there, not at each lead's own last event
-        top = session.connection().scalar(_TOP) or 0
+        if top is None:
+            top = session.connection().scalar(_TOP) or 0
         pending = session.info.setdefault("leadgate_events", {})
         for pk in keys:
             pending[(definition_pk, pk)] = (top, found.get(pk, []))
@@ -220,37 +224,40 @@ def _aware(value: datetime | str) -> datetime:
 
 # the hot path's statements, built once (on Core tables: no ORM work per execution)
 _lead, _account, _call = tables.Lead.__table__, tables.Account.__table__, tables.Call.__table__
-_MEMBERS = select(_lead.c.id).where(
-    _lead.c.account_pk.in_(
-        select(_lead.c.account_pk).where(
-            _lead.c.id.in_(bindparam("keys", expanding=True)), _lead.c.account_pk.is_not(None)
-        )
+_scores = tables.LeadScore.__table__
+_LEADS_AND = select(
+    _lead.c.id,
+    _lead.c.lead_id,
+    _lead.c.email,
+    _lead.c.created_at,
+    _lead.c.fields,
+    _account.c.id,
+    _account.c.account_id,
+    _account.c.domain,
+    _account.c.name,
+    _account.c.fields,
+    _scores.c.score,
+    _scores.c.grade,
+    _scores.c.stage,
+).select_from(
+    _lead.outerjoin(_account, _account.c.id == _lead.c.account_pk).outerjoin(
+        _scores, _scores.c.lead_pk == _lead.c.id
     )
 )
-_LEADS = (
-    select(
-        _lead.c.id,
-        _lead.c.lead_id,
-        _lead.c.email,
-        _lead.c.created_at,
-        _lead.c.fields,
-        _account.c.id,
-        _account.c.account_id,
-        _account.c.domain,
-        _account.c.name,
-        _account.c.fields,
+_LEADS = _LEADS_AND.where(_lead.c.id.in_(bindparam("keys", expanding=True)))
+_LEADS_WITH_COLLEAGUES = _LEADS_AND.where(  # the leads, and every lead of their accounts
+    or_(
+        _lead.c.id.in_(bindparam("keys", expanding=True)),
+        _lead.c.account_pk.in_(
+            select(_lead.c.account_pk).where(
+                _lead.c.id.in_(bindparam("keys", expanding=True)), _lead.c.account_pk.is_not(None)
+            )
+        ),
     )
-    .select_from(_lead.outerjoin(_account, _account.c.id == _lead.c.account_pk))
-    .where(_lead.c.id.in_(bindparam("keys", expanding=True)))
 )
 _CALLS = select(_call.c.lead_pk, _call.c.call_id, _call.c.called_at, _call.c.outcome, _call.c.answers).where(
     _call.c.lead_pk.in_(bindparam("keys", expanding=True)), _call.c.called_at <= bindparam("as_of")
 )
-
-
-def account_members(session: Session, lead_pks: Collection[int]) -> set[int]:
-    """The keys of every lead that shares an account with one of these leads (one query)."""
-    return set(session.connection().scalars(_MEMBERS, {"keys": sorted(lead_pks)}))
 
 
 def load_leads(
@@ -260,15 +267,19 @@ def load_leads(
     lead_pks: Collection[int],
     as_of: datetime,
     definition_pk: int = 0,
+    colleagues: bool = False,
 ) -> Loaded:
-    """The leads with their accounts, events and calls up to `as_of`. Events come through the session's
-    `EventCache` in write transactions (keyed by `definition_pk`), else straight from the store."""
+    """The leads (with `colleagues`, every lead of their accounts too) with their accounts, events and
+    calls up to `as_of`, and their current scores. Events come through the session's `EventCache` in
+    write transactions (keyed by `definition_pk`), else straight from the store."""
     out = Loaded()
     if not lead_pks:
         return out
-    keys = sorted(lead_pks)
     connection = session.connection()
-    lead_rows = connection.execute(_LEADS, {"keys": keys}).all()
+    lead_rows = connection.execute(
+        _LEADS_WITH_COLLEAGUES if colleagues else _LEADS, {"keys": sorted(lead_pks)}
+    ).all()
+    keys = sorted(row[0] for row in lead_rows)
     lead_ids: dict[int, str] = {}
     for (
         pk,
@@ -281,7 +292,12 @@ def load_leads(
         domain,
         name,
         account_fields,
+        score,
+        grade,
+        stage,
     ) in lead_rows:
+        if score is not None:
+            out.current[pk] = (score, grade, stage)
         unfit: list[str] = []
         if account_pk is not None and account_id not in out.accounts:
             out.accounts[account_id] = Account(
