@@ -15,7 +15,7 @@ from threading import Lock
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, or_, select, text
+from sqlalchemy import bindparam, select, text, union_all
 from sqlalchemy.orm import Session
 
 from leadgate.conditions import ValueType
@@ -97,40 +97,48 @@ def _read_newer(
     table (VALUES on SQLite, unnest on PostgreSQL) joined to the events."""
     pairs = sorted(after.items())
     connection = session.connection()
-    select_events = (  # the table's last id comes along (one uncorrelated subquery per statement)
-        " SELECT e.id, e.lead_pk, e.event_id, e.type, e.time, e.properties,"
-        " (SELECT max(id) FROM events) AS top"
-        " FROM k JOIN events e ON e.lead_pk = k.pk AND e.id > k.after"
+    # the table's last id comes along, on a row of its own when no event is newer
+    select_events = (
+        " SELECT n.id, n.lead_pk, n.event_id, n.type, n.time, n.properties, t.top"
+        " FROM (SELECT max(id) AS top FROM events) AS t LEFT JOIN (SELECT e.id, e.lead_pk, e.event_id,"
+        " e.type, e.time, e.properties FROM k JOIN events e ON e.lead_pk = k.pk AND e.id > k.after"
     )
     if connection.dialect.name == "postgresql":
         rows = connection.execute(
             text(
                 "WITH k(pk, after) AS (SELECT * FROM unnest(CAST(:pks AS bigint[]), CAST(:afters AS bigint[])))"
                 + select_events
-                + " WHERE e.type = ANY(CAST(:kinds AS text[]))"
+                + " WHERE e.type = ANY(CAST(:kinds AS text[]))) AS n ON 1 = 1"
             ),
             {"pks": [k for k, _ in pairs], "afters": [a for _, a in pairs], "kinds": kinds},
         ).all()
-        return _typed_events(readers, rows), max((r[-1] for r in rows), default=None)
+        return _typed_events(readers, rows), _top(rows)
     found: list[Any] = []
     for start in range(0, len(pairs), _PAIRS):  # SQLite takes at most 32,766 parameters
         part = pairs[start : start + _PAIRS]
         sql = (
             f"WITH k(pk, after) AS (VALUES {', '.join(['(?, ?)'] * len(part))})"
             + select_events
-            + f" WHERE e.type IN ({', '.join(['?'] * len(kinds))})"
+            + f" WHERE e.type IN ({', '.join(['?'] * len(kinds))})) AS n ON 1 = 1"
         )
         params = tuple(x for pair in part for x in pair) + tuple(kinds)
         found += connection.exec_driver_sql(sql, params).all()
-    return _typed_events(readers, found), max((r[-1] for r in found), default=None)
+    return _typed_events(readers, found), _top(found)
 
 
 _PAIRS = 10_000
 
 
+def _top(rows: Sequence[Any]) -> int | None:
+    """The table's last id, as every row of a newer read carries it (None: the table is empty)."""
+    return next((int(r[-1]) for r in rows if r[-1] is not None), None)
+
+
 def _typed_events(readers: Readers, rows: Sequence[Any]) -> dict[int, list[tuple[int, Event]]]:
     out: dict[int, list[tuple[int, Event]]] = defaultdict(list)
     for row_id, lead_pk, event_id, kind, time, props, *_top in rows:
+        if row_id is None:
+            continue  # the newer read's row for the table's last id alone
         properties = orjson.loads(props) if isinstance(props, str | bytes) else props
         out[lead_pk].append(
             (row_id, Event(event_id, "", kind, _aware(time), typed(properties or {}, readers.events[kind])))
@@ -245,18 +253,18 @@ _LEADS_AND = select(
     )
 )
 _LEADS = _LEADS_AND.where(_lead.c.id.in_(bindparam("keys", expanding=True)))
-_LEADS_WITH_COLLEAGUES = _LEADS_AND.where(  # the leads, and every lead of their accounts
-    or_(
-        _lead.c.id.in_(bindparam("keys", expanding=True)),
+_CALLS = select(_call.c.lead_pk, _call.c.call_id, _call.c.called_at, _call.c.outcome, _call.c.answers).where(
+    _call.c.lead_pk.in_(bindparam("keys", expanding=True)), _call.c.called_at <= bindparam("as_of")
+)
+_LEADS_WITH_COLLEAGUES = union_all(  # the leads, and every lead of their accounts (some twice)
+    _LEADS,
+    _LEADS_AND.where(
         _lead.c.account_pk.in_(
             select(_lead.c.account_pk).where(
                 _lead.c.id.in_(bindparam("keys", expanding=True)), _lead.c.account_pk.is_not(None)
             )
-        ),
-    )
-)
-_CALLS = select(_call.c.lead_pk, _call.c.call_id, _call.c.called_at, _call.c.outcome, _call.c.answers).where(
-    _call.c.lead_pk.in_(bindparam("keys", expanding=True)), _call.c.called_at <= bindparam("as_of")
+        )
+    ),
 )
 
 
@@ -279,6 +287,8 @@ def load_leads(
     lead_rows = connection.execute(
         _LEADS_WITH_COLLEAGUES if colleagues else _LEADS, {"keys": sorted(lead_pks)}
     ).all()
+    if colleagues:  # a lead and its colleague both asked for come twice
+        lead_rows = list({row[0]: row for row in lead_rows}.values())
     keys = sorted(row[0] for row in lead_rows)
     lead_ids: dict[int, str] = {}
     for (
