@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from leadgate.service.store import Store, open_store, tables
+from leadgate.service.store import Store, database, open_store, tables
+from leadgate.service.store.database import make_engine
 from leadgate.service.store.migrate import current_revision, downgrade, head_revision, upgrade
 from leadgate.service.workspace import ensure_workspace
+from service.support import Databases
 
 TABLES = {
     "workspaces",
@@ -129,3 +132,23 @@ def test_a_transaction_that_raises_stores_nothing(store: Store) -> None:
             session.scalar(select(tables.Workspace).where(tables.Workspace.name == "store-rolled-back"))
             is None
         )
+
+
+def test_a_pooled_connection_the_server_dropped_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: idle pooled connections are tested before use (here at once: no idle time needed)."""
+    databases = Databases(tmp_path)
+    url = databases.new("postgresql")
+    monkeypatch.setattr(database, "IDLE_BEFORE_PING", 0.0)
+    store = open_store(url)
+    with store.reading() as session:
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
+    other = make_engine(url)
+    with other.connect() as connection:
+        assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    other.dispose()
+    with store.transaction() as session:  # the dropped connection is found dead and replaced
+        assert session.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+    store.close()
+    databases.drop_all()
