@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from leadgate.service import ingest, versions
 from leadgate.service.live import rescore
-from leadgate.service.payloads import LeadIn
+from leadgate.service.payloads import CallIn, LeadIn
 from leadgate.service.store import Store, open_store, tables
 from leadgate.service.store.reading import load_leads
 from leadgate.service.workspace import Context, DefinitionCache, context_of, ensure_workspace
@@ -207,4 +207,25 @@ def test_leads_read_at_different_times_each_get_exactly_their_new_events(url: st
     with store.transaction() as session:
         ingest.add_events(session, ctx, events_of("L2", 40, 1), live=False)
     assert cached_counts() == {"L1": 8, "L2": 7}
+    store.close()
+
+
+def test_calls_come_with_their_lead_at_their_own_time_in_any_session_time_zone(url: str) -> None:
+    store, ctx, pk = setup(url)
+    assert ctx.active is not None
+    called = NOW - timedelta(days=2, hours=3)
+    with store.transaction() as session:
+        ingest.add_call(session, ctx, "L1", CallIn(call_id="c1", called_at=called, outcome="reached",
+                                                   answers={"budget": "confirmed"}))  # fmt: skip
+        ingest.add_call(
+            session, ctx, "L1", CallIn(call_id="c2", called_at=NOW + timedelta(days=1), outcome="voicemail")
+        )  # fmt: skip  (after as_of)
+    with store.transaction() as session:
+        if url.startswith("postgresql"):  # JSON renders times in the session's zone
+            session.execute(text("SET TIME ZONE 'America/New_York'"))
+        loaded = load_leads(session, ctx.active.definition, ctx.active.readers, [pk], NOW, ctx.active.pk)
+    assert [(c.call_id, c.called_at, c.outcome, dict(c.answers)) for c in loaded.calls["L1"]] == [
+        ("c1", called, "reached", {"budget": "confirmed"})
+    ]
+    assert loaded.calls["L1"][0].called_at.utcoffset() == timedelta(0)
     store.close()

@@ -11,11 +11,12 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from threading import Lock
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, select, text, union_all
+from sqlalchemy import bindparam, func, select, text, union_all
 from sqlalchemy.orm import Session
 
 from leadgate.conditions import ValueType
@@ -225,15 +226,16 @@ def _stored_time(session: Session, moment: datetime) -> datetime | str:
 
 def _aware(value: datetime | str) -> datetime:
     """A stored time as an aware UTC datetime (SQLite gives text in UTC, PostgreSQL an aware datetime)."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    if isinstance(value, str):  # SQLite's text is UTC without a zone; JSON from PostgreSQL has one
+        parsed = datetime.fromisoformat(value)
+        return parsed.astimezone(UTC) if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 # the hot path's statements, built once (on Core tables: no ORM work per execution)
 _lead, _account, _call = tables.Lead.__table__, tables.Account.__table__, tables.Call.__table__
 _scores = tables.LeadScore.__table__
-_LEADS_AND = select(
+_LEAD_COLUMNS = (
     _lead.c.id,
     _lead.c.lead_id,
     _lead.c.email,
@@ -247,25 +249,48 @@ _LEADS_AND = select(
     _scores.c.score,
     _scores.c.grade,
     _scores.c.stage,
-).select_from(
-    _lead.outerjoin(_account, _account.c.id == _lead.c.account_pk).outerjoin(
-        _scores, _scores.c.lead_pk == _lead.c.id
-    )
 )
-_LEADS = _LEADS_AND.where(_lead.c.id.in_(bindparam("keys", expanding=True)))
-_CALLS = select(_call.c.lead_pk, _call.c.call_id, _call.c.called_at, _call.c.outcome, _call.c.answers).where(
-    _call.c.lead_pk.in_(bindparam("keys", expanding=True)), _call.c.called_at <= bindparam("as_of")
+_LEAD_JOINS = _lead.outerjoin(_account, _account.c.id == _lead.c.account_pk).outerjoin(
+    _scores, _scores.c.lead_pk == _lead.c.id
 )
-_LEADS_WITH_COLLEAGUES = union_all(  # the leads, and every lead of their accounts (some twice)
-    _LEADS,
-    _LEADS_AND.where(
-        _lead.c.account_pk.in_(
-            select(_lead.c.account_pk).where(
-                _lead.c.id.in_(bindparam("keys", expanding=True)), _lead.c.account_pk.is_not(None)
-            )
+
+
+def _calls_column(dialect: str) -> Any:
+    """Each lead's calls up to `as_of`, as one JSON array of [call_id, called_at, outcome, answers]
+    (a correlated subquery: no round trip of its own)."""
+    c = _call.c
+    if dialect == "postgresql":
+        aggregate = func.json_agg(func.json_build_array(c.call_id, c.called_at, c.outcome, c.answers))
+    else:
+        aggregate = func.json_group_array(
+            func.json_array(c.call_id, c.called_at, c.outcome, func.json(c.answers))
         )
-    ),
-)
+    return (
+        select(aggregate)
+        .where(c.lead_pk == _lead.c.id, c.called_at <= bindparam("as_of", type_=c.called_at.type))
+        .scalar_subquery()
+    )
+
+
+@lru_cache(maxsize=8)
+def _leads_query(dialect: str, colleagues: bool, calls: bool) -> Any:
+    """The leads asked for (with `colleagues`, every lead of their accounts too, some twice), with their
+    accounts, current scores and (with `calls`) calls."""
+    columns = (*_LEAD_COLUMNS, _calls_column(dialect)) if calls else _LEAD_COLUMNS
+    base = select(*columns).select_from(_LEAD_JOINS)
+    asked = base.where(_lead.c.id.in_(bindparam("keys", expanding=True)))
+    if not colleagues:
+        return asked
+    return union_all(
+        asked,
+        base.where(
+            _lead.c.account_pk.in_(
+                select(_lead.c.account_pk).where(
+                    _lead.c.id.in_(bindparam("keys", expanding=True)), _lead.c.account_pk.is_not(None)
+                )
+            )
+        ),
+    )
 
 
 def load_leads(
@@ -284,8 +309,12 @@ def load_leads(
     if not lead_pks:
         return out
     connection = session.connection()
+    with_calls = bool(definition.criteria)
+    params: dict[str, Any] = {"keys": sorted(lead_pks)}
+    if with_calls:
+        params["as_of"] = as_of
     lead_rows = connection.execute(
-        _LEADS_WITH_COLLEAGUES if colleagues else _LEADS, {"keys": sorted(lead_pks)}
+        _leads_query(connection.dialect.name, colleagues, with_calls), params
     ).all()
     if colleagues:  # a lead and its colleague both asked for come twice
         lead_rows = list({row[0]: row for row in lead_rows}.values())
@@ -305,6 +334,7 @@ def load_leads(
         score,
         grade,
         stage,
+        *called,
     ) in lead_rows:
         if score is not None:
             out.current[pk] = (score, grade, stage)
@@ -314,6 +344,12 @@ def load_leads(
                 account_id, domain, name, typed(account_fields or {}, readers.account, unfit)
             )
         out.leads[pk] = Lead(lead_id, email, account_id, created_at, typed(fields or {}, readers.lead, unfit))
+        found = _json(called[0]) if called and called[0] is not None else None
+        if found:
+            out.calls[lead_id] = [
+                Call(call_id, lead_id, _aware(at), outcome, dict(answers or {}))
+                for call_id, at, outcome, answers in found
+            ]
         lead_ids[pk] = lead_id
         if unfit:
             out.unfit[pk] = unfit
@@ -329,11 +365,8 @@ def load_leads(
             else cache.events(session, readers, definition_pk, keys, kinds, as_of)
         )
         out.events = {lead_ids[pk]: found for pk, found in by_pk.items() if found and pk in lead_ids}
-    if definition.criteria:
-        call_rows = connection.execute(_CALLS, {"keys": keys, "as_of": as_of})
-        calls: dict[str, list[Call]] = defaultdict(list)
-        for lead_pk, call_id, called_at, outcome, answers in call_rows:
-            lead_id = lead_ids[lead_pk]
-            calls[lead_id].append(Call(call_id, lead_id, called_at, outcome, dict(answers or {})))
-        out.calls = dict(calls)
     return out
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
