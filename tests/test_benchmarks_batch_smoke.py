@@ -9,17 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from benchmark_support import assert_positive
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "batch.py"
 SECTIONS = {"command", "machine", "git", "definition", "dataset", "sizes", "reference", "checks", "targets"}
 
 pytestmark = pytest.mark.slow
-
-
-def _positive(section: dict[str, object], *keys: str) -> None:
-    for key in keys:
-        value = section[key]
-        assert isinstance(value, int | float) and not isinstance(value, bool), (key, value)
-        assert value > 0, (key, value)
 
 
 def test_batch_benchmark_runs_on_tiny_data(tmp_path: Path) -> None:
@@ -41,30 +36,30 @@ def test_batch_benchmark_runs_on_tiny_data(tmp_path: Path) -> None:
     assert dataset["cached"] is False
     assert dataset["generated"]["leads"] == 300
     assert dataset["generated"]["events"] >= 6000
-    _positive(dataset, "events_per_lead_used", "generate_seconds", "convert_seconds")
+    assert_positive(dataset, "events_per_lead_used", "generate_seconds", "convert_seconds")
 
     sizes = result["sizes"]
     assert [s["target_events"] for s in sizes] == [600, 1500, 6000]
     assert [s["events"] for s in sizes] == sorted(s["events"] for s in sizes)
     assert sizes[0]["events"] >= 600 and sizes[1]["events"] >= 1500
     for size in sizes:
-        _positive(size, "events", "leads", "accounts", "parquet_bytes")
+        assert_positive(size, "events", "leads", "accounts", "parquet_bytes")
         for floor in (size["floor"], size["floor_json"]):
-            _positive(floor, "seconds")
+            assert_positive(floor, "seconds")
             assert floor["rows"] > 0
         rescore = size["rescore"]
         assert rescore["ok"], rescore.get("stderr_tail")
-        _positive(rescore, "wall_s", "peak_rss_mb")
+        assert_positive(rescore, "wall_s", "peak_rss_mb")
         assert rescore["rows"] == size["leads"]
         assert "leadgate rescore" in rescore["command"]
         pandas = size["pandas"]
         assert pandas["ok"], pandas.get("stderr_tail")
-        _positive(pandas, "wall_s", "peak_rss_mb")
+        assert_positive(pandas, "wall_s", "peak_rss_mb")
         assert pandas["rows"] == size["leads"]
 
     reference = result["reference"]
     assert reference["leads"] == 300 and reference["extrapolated"] is True
-    _positive(reference, "seconds", "load_seconds", "extrapolated_seconds")
+    assert_positive(reference, "seconds", "load_seconds", "extrapolated_seconds")
 
     checks = result["checks"]
     assert set(checks) == {

@@ -10,18 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from benchmark_support import assert_positive
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "ingest.py"
 SECTIONS = {"command", "machine", "git", "definition", "options", "backends", "targets"}
 PHASES = {"single": 1, "events_batch": 50, "segment_batch": 50}  # events per request with --quick
 
 pytestmark = pytest.mark.slow
-
-
-def _positive(section: dict[str, object], *keys: str) -> None:
-    for key in keys:
-        value = section[key]
-        assert isinstance(value, int | float) and not isinstance(value, bool), (key, value)
-        assert value > 0, (key, value)
 
 
 def test_ingest_benchmark_runs_on_tiny_numbers(tmp_path: Path) -> None:
@@ -44,33 +39,35 @@ def test_ingest_benchmark_runs_on_tiny_numbers(tmp_path: Path) -> None:
     for name, backend in result["backends"].items():
         setup = backend["setup"]
         assert setup["leads"] == 60, name
-        _positive(setup, "accounts", "events", "seconds", "rescored_leads_per_event_mean")
+        assert_positive(setup, "accounts", "events", "seconds", "rescored_leads_per_event_mean")
 
         for key, per_request in PHASES.items():
             phase = backend[key]
             assert phase["events_per_request"] == per_request, (name, key)
             assert phase["connections"] == 2, (name, key)
             assert phase["errors"] == 0, (name, key, phase["error_kinds"])
-            _positive(phase, "window_s", "requests", "events", "events_per_s", "server_cpu_ms_per_event")
-            _positive(phase["latency_ms"], "p50", "p99", "max")
+            assert_positive(
+                phase, "window_s", "requests", "events", "events_per_s", "server_cpu_ms_per_event"
+            )
+            assert_positive(phase["latency_ms"], "p50", "p99", "max")
             assert phase["latency_ms"]["p50"] <= phase["latency_ms"]["p99"] <= phase["latency_ms"]["max"]
             check = phase["store_check"]
             assert check["ok"] and check["stored"] == check["acknowledged"] > 0, (name, key, check)
             assert "server_cpu_s" in phase["cpu"] and "client_cpu_s" in phase["cpu"]
         for key in ("events_batch", "segment_batch"):
-            _positive(backend[key], "ratio_to_floor")
-        _positive(backend["events_batch"], "leads_rescored_per_request")
+            assert_positive(backend[key], "ratio_to_floor")
+        assert_positive(backend["events_batch"], "leads_rescored_per_request")
 
         floor = backend["floor"]
         assert floor["rows"] == 500 and floor["rows_per_transaction"] == 50
-        _positive(floor["executemany"], "seconds", "rows_per_s")
-        _positive(floor["insert_events"], "seconds", "rows_per_s")
+        assert_positive(floor["executemany"], "seconds", "rows_per_s")
+        assert_positive(floor["insert_events"], "seconds", "rows_per_s")
 
         rescore = backend["rescore"]
         assert rescore["events"] == 500 and rescore["runs"] == 10
         for part in ("rescore", "rescore_cpu", "rescore_with_transaction", "load_leads", "score_lead"):
-            _positive(rescore[part], "median_ms", "p95_ms")
-        _positive(rescore, "ratio_to_floor")
+            assert_positive(rescore[part], "median_ms", "p95_ms")
+        assert_positive(rescore, "ratio_to_floor")
         assert isinstance(rescore["target_met"], bool)
         assert backend["store_check_ok"] is True
         assert backend["sample_lead"]["score"] is not None

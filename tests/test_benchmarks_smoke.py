@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmark_support import assert_positive
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "score.py"
 SECTIONS = {"command", "machine", "git", "dataset", "load", "floor", "evaluator", "single_lead", "end_to_end"}
 
@@ -22,13 +24,6 @@ def _run(cache: Path, out: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _positive(section: dict[str, object], *keys: str) -> None:
-    for key in keys:
-        value = section[key]
-        assert isinstance(value, int | float) and not isinstance(value, bool), (key, value)
-        assert value > 0, (key, value)
-
-
 def test_score_benchmark_runs_on_tiny_data(tmp_path: Path) -> None:
     out = tmp_path / "out.json"
     done = _run(tmp_path / "cache", out)
@@ -41,20 +36,22 @@ def test_score_benchmark_runs_on_tiny_data(tmp_path: Path) -> None:
     assert dataset["leads"] == 200
     assert dataset["events"] >= 1000 and dataset["events_target_met"]
     assert dataset["cached"] is False
-    _positive(dataset, "events", "accounts", "events_per_lead_used")
-    _positive(result["load"], "seconds", "leads_per_s", "events_per_s")
-    _positive(result["floor"]["iterate"], "seconds", "events_per_s")
-    _positive(result["floor"]["timestamp"], "seconds", "leads_per_s", "events_per_s")
+    assert_positive(dataset, "events", "accounts", "events_per_lead_used")
+    assert_positive(result["load"], "seconds", "leads_per_s", "events_per_s")
+    assert_positive(result["floor"]["iterate"], "seconds", "events_per_s")
+    assert_positive(result["floor"]["timestamp"], "seconds", "leads_per_s", "events_per_s")
     evaluator = result["evaluator"]
-    _positive(evaluator, "seconds", "leads_per_s", "events_per_s", "ratio_to_floor", "target_leads_per_s")
+    assert_positive(
+        evaluator, "seconds", "leads_per_s", "events_per_s", "ratio_to_floor", "target_leads_per_s"
+    )
     assert isinstance(evaluator["target_met"], bool)
     single = result["single_lead"]
     assert single["events"] == 500
-    _positive(single, "median_ms", "p95_ms", "floor_median_ms", "ratio_to_floor", "target_ms")
+    assert_positive(single, "median_ms", "p95_ms", "floor_median_ms", "ratio_to_floor", "target_ms")
     assert isinstance(single["target_met"], bool)
     assert set(result["end_to_end"]) == {"jsonl", "csv"}
     for run in result["end_to_end"].values():
-        _positive(run, "wall_s", "leads_per_s", "peak_rss_mb")
+        assert_positive(run, "wall_s", "leads_per_s", "peak_rss_mb")
         assert "leadgate score" in run["command"]
 
     # a second run reuses the cached data set

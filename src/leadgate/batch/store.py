@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import ibis
 import pyarrow as pa
@@ -89,31 +89,8 @@ def layout_from_store(
     for name in STORE_TABLES:
         duck.register(f"{prefix}raw_{name}", raw[name])
     r = f"{prefix}raw_"
-    lead_cols = [
-        "l.lead_id",
-        "l.account_id",
-        *(
-            f"{_lead_builtin(n)} AS {column('lead.' + n)}"
-            for n in definition.lead_fields
-            if n in LEAD_BUILTINS
-        ),
-        *(
-            f"{_typed('l.fields', n, t)} AS {column('lead.' + n)}"
-            for n, t in stored_fields(definition, "lead").items()
-        ),
-    ]
-    account_cols = [
-        "account_id",
-        *(
-            f"{_account_builtin(n)} AS {column('account.' + n)}"
-            for n in definition.account_fields
-            if n in ACCOUNT_BUILTINS
-        ),
-        *(
-            f"{_typed('fields', n, t)} AS {column('account.' + n)}"
-            for n, t in stored_fields(definition, "account").items()
-        ),
-    ]
+    lead_cols = ["l.lead_id", "l.account_id", *_profile_columns(definition, "lead", "l.fields")]
+    account_cols = ["account_id", *_profile_columns(definition, "account", "fields")]
     prop_cols = [
         f"CASE WHEN e.type = {_text(kind)} THEN {_typed('e.properties', p, t)} END AS {property_column(kind, p)}"
         for kind, props in definition.event_types.items()
@@ -158,6 +135,23 @@ def _text(value: str) -> str:
 def _epoch(expr: str) -> str:
     """A stored (naive UTC) timestamp as epoch seconds, exactly as Python's `datetime.timestamp()`."""
     return f"(epoch_us({expr}) / 1000000.0)"
+
+
+def _profile_columns(definition: Definition, scope: Literal["lead", "account"], document: str) -> list[str]:
+    """The layout's columns of a lead's or an account's fields: the built-in ones the definition uses,
+    then those stored in the `document` JSON column, typed as declared."""
+    declared, builtins, builtin = (
+        (definition.lead_fields, LEAD_BUILTINS, _lead_builtin)
+        if scope == "lead"
+        else (definition.account_fields, ACCOUNT_BUILTINS, _account_builtin)
+    )
+    return [
+        *(f"{builtin(n)} AS {column(f'{scope}.{n}')}" for n in declared if n in builtins),
+        *(
+            f"{_typed(document, n, t)} AS {column(f'{scope}.{n}')}"
+            for n, t in stored_fields(definition, scope).items()
+        ),
+    ]
 
 
 def _lead_builtin(name: str) -> str:

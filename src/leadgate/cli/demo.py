@@ -17,12 +17,12 @@ from typing import Annotated
 import httpx
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 
 from leadgate.cli.errors import err
 from leadgate.cli.generate import run_generate
+from leadgate.cli.output import counting_bar
 from leadgate.cli.serving import free_port, running_service, wait_for_interrupt
 from leadgate.data.intake import Intake
 from leadgate.data.read import Outcome, read_outcomes
@@ -128,14 +128,7 @@ def replay(url: str, definition_file: Path, directory: Path) -> Replayed:
         ("events", "events.jsonl"),
         ("calls", "answers.csv"),
     )
-    with Progress(
-        TextColumn("replaying {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
+    with counting_bar("replaying {task.description}", err) as bar:
         for kind, name in files:
             path = directory / name
             task = bar.add_task(kind, total=None)

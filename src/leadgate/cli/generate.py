@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from leadgate.cli.errors import err
+from leadgate.cli.output import counting_bar
 from leadgate.conditions.check import parse_time
 from leadgate.data.generate import DEFAULT_END, GenerateSummary, generate
 from leadgate.errors import UsageError
@@ -43,14 +43,7 @@ def run_generate(
         end_time = parse_time(end) if end else DEFAULT_END
     except ValueError:
         raise UsageError(f"--end must be an ISO 8601 date or timestamp; got {end!r}") from None
-    with Progress(
-        TextColumn("generating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
+    with counting_bar("generating", err) as progress:
         task = progress.add_task("leads", total=leads)
         return generate(
             out,

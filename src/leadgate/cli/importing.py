@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from leadgate.cli.errors import err
 from leadgate.cli.inputs import OnErrorOpt, RejectsOpt, on_error_policy, report_intake
+from leadgate.cli.output import counting_bar
 from leadgate.cli.service import DatabaseUrl, WorkspaceName
 from leadgate.data.intake import Intake
 from leadgate.errors import UsageError
@@ -43,14 +43,7 @@ def import_command(
     rows = _count_rows(file)
     intake = Intake(on_error_policy(on_error))
     store = open_store(database_url)
-    with Progress(
-        TextColumn(f"importing {kind}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
+    with counting_bar(f"importing {kind}", err) as bar:
         task = bar.add_task(kind, total=rows)
         summary = import_file(
             store,

@@ -9,6 +9,14 @@ from typing import TextIO
 
 import orjson
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from leadgate.points import show
@@ -31,6 +39,29 @@ CSV_COLUMNS = (
     "stage",
     "reasons",
 )
+
+
+def counting_bar(label: str, console: Console) -> Progress:
+    """A bar of items done (of the total, when known) with the time taken, gone when it ends."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def step_spinner(console: Console) -> Progress:
+    """A spinner naming the step under way (the task's description), with the time taken."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 def write_jsonl(scores: Iterable[LeadScore], out: TextIO | None = None) -> int:

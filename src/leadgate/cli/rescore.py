@@ -7,13 +7,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from leadgate.batch.engine import ENGINES
 from leadgate.batch.run import Inputs, Summary, rescore_files
 from leadgate.cli.errors import err
 from leadgate.cli.inputs import AsOfOpt, OnErrorOpt, RejectsOpt, as_of_time, on_error_policy, report_intake
+from leadgate.cli.output import step_spinner
 from leadgate.data.intake import Intake
 from leadgate.definition import load_definition
 from leadgate.errors import UsageError
@@ -83,8 +83,7 @@ def rescore_command(
     loaded = load_definition(definition)
     moment = as_of_time(as_of)
     intake = Intake(on_error_policy(on_error))
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
-                  transient=True) as progress:  # fmt: skip
+    with step_spinner(err) as progress:
         task = progress.add_task("starting", total=None)
         summary, intake = rescore_files(
             loaded, Inputs(leads, events, accounts, answers), moment, out, trace_out, engine, intake, database_url,
@@ -119,8 +118,7 @@ def rescore_from_store(
         if found is None:
             raise UsageError(f"workspace {workspace!r} has no active definition: give a definition file")
         loaded = found
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
-                  transient=True) as progress:  # fmt: skip
+    with step_spinner(err) as progress:
         task = progress.add_task("starting", total=None)
         summary = rescore_store(
             loaded, url, workspace, as_of_time(as_of), out, trace_out,

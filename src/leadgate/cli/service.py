@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from leadgate.cli.errors import err, reports_errors
+from leadgate.cli.output import counting_bar
 from leadgate.errors import UsageError
 from leadgate.service import tokens as token_ops
 from leadgate.service import versions
@@ -222,14 +222,7 @@ def definitions_activate(
 
 
 def _activate(store: Store, workspace: str, number: int, by: str) -> None:
-    with Progress(
-        TextColumn("re-scoring"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
+    with counting_bar("re-scoring", err) as bar:
         task = bar.add_task("leads", total=None)
         activation = versions.activate(
             store,

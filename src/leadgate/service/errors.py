@@ -26,6 +26,12 @@ class Conflict(LeadgateError):
     exit_code = 6
 
 
+class TooLarge(LeadgateError):
+    """A request over a documented size limit (a batch's items)."""
+
+    exit_code = 4
+
+
 class Forbidden(LeadgateError):
     """The token is valid but its role may not do this."""
 

@@ -18,17 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from leadgate.data.intake import Intake
 from leadgate.errors import DataError, LeadgateError, Problem
 from leadgate.service import ingest
-from leadgate.service.errors import InputError, NotFound
+from leadgate.service.errors import InputError
 from leadgate.service.live import rescore
 from leadgate.service.mapping import Mapping
 from leadgate.service.payloads import AccountIn, CallIn, EventIn, LeadIn
 from leadgate.service.rows import Imported, read_payloads
-from leadgate.service.store import Store, tables
+from leadgate.service.store import Store
 from leadgate.service.workspace import Context, DefinitionCache, context_of, find_workspace, utc_now
 
 CHUNK = 500
@@ -177,7 +175,7 @@ def _store(
         try:
             with session.begin_nested():
                 stored = _store_one(session, ctx, item)
-        except (InputError, NotFound, LeadgateError) as exc:
+        except LeadgateError as exc:  # refused (InputError, NotFound, Conflict): rolled back alone
             problem = exc.problems[0]
             intake.reject(name, item.line, problem.path, problem.message, "")
             continue
@@ -198,11 +196,8 @@ def _store_one(session: Any, ctx: Context, item: Imported) -> ingest.Outcome:
     if isinstance(payload, CallIn):
         lead_id = item.lead_id
         if lead_id is None and item.email is not None:
-            lead_id = session.scalar(
-                select(tables.Lead.lead_id).where(
-                    tables.Lead.workspace_pk == ctx.workspace_pk, tables.Lead.email == item.email
-                )
-            )
+            lead = ingest.find_lead(session, ctx, None, item.email, None)
+            lead_id = lead.lead_id if lead is not None else None
         if lead_id is None:
             raise InputError([Problem(f"no lead with email {item.email!r}", path="email")])
         return ingest.add_call(session, ctx, lead_id, payload, live=False)

@@ -65,6 +65,11 @@ class Outcome:
     key: int | None = None  # the lead's or account's row key
     cause: str = ""  # why they are re-scored, in a few words
 
+    @property
+    def causes(self) -> dict[int, str]:
+        """The leads to re-score, each with why (what a deferred re-score takes)."""
+        return dict.fromkeys(self.touched, self.cause)
+
 
 def parse(model: type[BaseModel], data: Any, prefix: str = "") -> Any:
     try:
@@ -253,7 +258,7 @@ def _stored_by_another(
 def lead_key(
     session: Session, ctx: Context, lead_id: str | None, email: str | None, anonymous_id: str | None
 ) -> int | None:
-    """As `find_lead`, the key only (the event path's lookup: no ORM object)."""
+    """The key of the lead `find_lead` finds (the event path's lookup: no ORM object)."""
     connection = session.connection()
     for name, value in (("lead_id", lead_id), ("email", email), ("anonymous_id", anonymous_id)):
         if value is not None:
@@ -266,14 +271,9 @@ def lead_key(
 def find_lead(
     session: Session, ctx: Context, lead_id: str | None, email: str | None, anonymous_id: str | None
 ) -> tables.Lead | None:
-    lead = tables.Lead
-    for column, value in ((lead.lead_id, lead_id), (lead.email, email), (lead.anonymous_id, anonymous_id)):
-        if value is None:
-            continue
-        row = session.scalar(select(lead).where(lead.workspace_pk == ctx.workspace_pk, column == value))
-        if row is not None:
-            return row
-    return None
+    """The lead with this lead_id, else email, else anonymous_id (see the module's text)."""
+    key = lead_key(session, ctx, lead_id, email, anonymous_id)
+    return session.get(tables.Lead, key) if key is not None else None
 
 
 def _check_identity(session: Session, ctx: Context, row: tables.Lead, payload: LeadIn) -> None:
@@ -347,6 +347,10 @@ class EventsOutcome:
     notes: list[str] = field(default_factory=list)
     touched: set[int] = field(default_factory=set)  # leads to re-score (when the caller defers it)
     cause: str = ""  # why, in a few words
+
+    @property
+    def causes(self) -> dict[int, str]:
+        return dict.fromkeys(self.touched, self.cause)
 
 
 def add_events(

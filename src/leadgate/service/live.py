@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -29,21 +29,11 @@ _stages = cast(Table, tables.StageChange.__table__)
 _OLD = select(_scores.c.lead_pk, _scores.c.score, _scores.c.grade, _scores.c.stage).where(
     _scores.c.lead_pk.in_(bindparam("keys", expanding=True))
 )
-_SCORE_COLUMNS = (
-    "workspace_pk", "definition_pk", "as_of", "score", "fit", "grade", "engagement", "criteria",
-    "criteria_passed", "persona", "disqualified", "fast_track", "stage", "result",
-)  # fmt: skip
-_REPLACE = (
+_REPLACE = (  # every column but the key, from `_score_values`
     update(_scores)
     .where(_scores.c.lead_pk == bindparam("key_"))
-    .values({name: bindparam(name) for name in _SCORE_COLUMNS})
+    .values({c.name: bindparam(c.name) for c in _scores.columns if c.name != "lead_pk"})
 )
-
-
-class _Stored(NamedTuple):
-    score: float
-    grade: str
-    stage: str
 
 
 @dataclass(frozen=True)
@@ -106,7 +96,7 @@ def rescore_each(session: Session, ctx: Context, causes: Mapping[int, str]) -> d
         pk: causes[pk] if pk in causes else f"account roll-ups ({by_account.get(lead.account_id, '')})"
         for pk, lead in loaded.leads.items()
     }
-    return record(session, ctx, results, pk_of, causes, every, loaded.unfit, loaded.current)
+    return record(session, ctx, results, pk_of, every, causes, loaded.unfit, loaded.current)
 
 
 def record(
@@ -114,27 +104,24 @@ def record(
     ctx: Context,
     results: Iterable[LeadScore],
     pk_of: Mapping[str, int],
+    causes: Mapping[int, str],
     about: Collection[int],
-    cause: str | Mapping[int, str],
     unfit: Mapping[int, list[str]] | None = None,
     current: Mapping[int, tuple[float, str, str]] | None = None,
 ) -> dict[int, Change]:
     """Store new scores as the leads' current ones, with history rows for what moved (see above).
-    `cause`: one for every lead (a colleague's is "account roll-ups (<cause>)"), or each lead's own."""
+    `causes`: why, for every lead; `about`: the leads the change was about (the others are colleagues);
+    `current`: the stored (score, grade, stage) by lead key, when the caller has read them."""
     active = ctx.active
     assert active is not None
     results = list(results)
     now = results[0].as_of if results else ctx.clock()
-    keys = sorted(pk_of[r.lead_id] for r in results)
     connection = session.connection()
-    old = (
-        {pk: _Stored(*values) for pk, values in current.items()}
-        if current is not None
-        else {
-            row.lead_pk: _Stored(row.score, row.grade, row.stage)
-            for row in connection.execute(_OLD, {"keys": keys})
+    if current is None:
+        keys = sorted(pk_of[r.lead_id] for r in results)
+        current = {
+            row.lead_pk: (row.score, row.grade, row.stage) for row in connection.execute(_OLD, {"keys": keys})
         }
-    )
     changes: dict[int, Change] = {}
     new: list[dict[str, Any]] = []
     replaced: list[dict[str, Any]] = []
@@ -142,22 +129,21 @@ def record(
     stages: list[dict[str, Any]] = []
     for result in results:
         pk = pk_of[result.lead_id]
-        before = old.get(pk)
+        before = current.get(pk)
+        old_score, old_grade, old_stage = before if before is not None else (None, None, None)
         change = Change(
             result.lead_id,
-            before.score if before else None,
+            old_score,
             result.score,
-            before.grade if before else None,
+            old_grade,
             result.grade,
-            before.stage if before else None,
+            old_stage,
             result.stage,
             active.number,
             result.account_id,
         )
         changes[pk] = change
-        why = (
-            (cause if pk in about else f"account roll-ups ({cause})") if isinstance(cause, str) else cause[pk]
-        )
+        why = causes[pk]
         values = _score_values(result, ctx.workspace_pk, active.pk, (unfit or {}).get(pk))
         if before is None:
             values["lead_pk"] = pk

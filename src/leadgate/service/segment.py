@@ -62,7 +62,7 @@ def apply(session: Session, ctx: Context, messages: list[Any], live: bool = True
         if not pending:
             return
         result = ingest.add_events(session, ctx, [e for _, e in pending], live=live)
-        outcome.causes.update(dict.fromkeys(result.touched, result.cause))
+        outcome.causes.update(result.causes)
         outcome.accepted += result.accepted
         outcome.duplicates += result.duplicates
         outcome.rejected += [(pending[i][0], problems) for i, problems in result.rejected]
@@ -89,7 +89,7 @@ def apply(session: Session, ctx: Context, messages: list[Any], live: bool = True
                         cause=f"identify {payload.lead_id or payload.anonymous_id}",
                         live=live,
                     )
-                outcome.causes.update(dict.fromkeys(result.touched, result.cause))
+                outcome.causes.update(result.causes)
                 outcome.notes += result.notes
                 outcome.accepted += 1
             elif isinstance(payload, tuple):
@@ -101,9 +101,9 @@ def apply(session: Session, ctx: Context, messages: list[Any], live: bool = True
                         if lead is not None
                         else None
                     )
-                outcome.causes.update(dict.fromkeys(result.touched, result.cause))
+                outcome.causes.update(result.causes)
                 if joined is not None:
-                    outcome.causes.update(dict.fromkeys(joined.touched, joined.cause))
+                    outcome.causes.update(joined.causes)
                 outcome.notes += result.notes
                 outcome.accepted += 1
             else:  # alias

@@ -185,7 +185,8 @@ def activate(
     for start in range(0, len(scores), chunk):
         part = [s for s in scores[start : start + chunk] if s.lead_id in pk_of]
         with store.transaction() as session:
-            changes = record(session, ctx, part, pk_of, {pk_of[s.lead_id] for s in part}, cause)
+            keys = {pk_of[s.lead_id] for s in part}
+            changes = record(session, ctx, part, pk_of, dict.fromkeys(keys, cause), keys)
         done += len(part)
         changed += sum(1 for c in changes.values() if c.moved)
         if progress:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from threading import Lock
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -88,14 +89,7 @@ def context_of(
     cache: DefinitionCache,
     clock: Callable[[], datetime] = utc_now,
 ) -> Context:
-    active = (
-        cache.get(session, workspace.active_definition_pk)
-        if workspace.active_definition_pk is not None
-        else None
-    )
-    return Context(
-        workspace.id, workspace.name, workspace.unknown_leads, workspace.unknown_event_types, active, clock
-    )
+    return _context(session, workspace.id, workspace, cache, clock)
 
 
 _workspaces = tables.Workspace.__table__
@@ -117,5 +111,13 @@ def context_by_key(
     row = session.connection().execute(_SETTINGS, {"workspace": workspace_pk}).first()
     if row is None:
         raise NotFound("the token's workspace no longer exists")
-    active = cache.get(session, row.active_definition_pk) if row.active_definition_pk is not None else None
-    return Context(workspace_pk, row.name, row.unknown_leads, row.unknown_event_types, active, clock)
+    return _context(session, workspace_pk, row, cache, clock)
+
+
+def _context(
+    session: Session, pk: int, settings: Any, cache: DefinitionCache, clock: Callable[[], datetime]
+) -> Context:
+    """`settings`: a workspace row, or the columns of one (name, the two settings, the active version)."""
+    active_pk = settings.active_definition_pk
+    active = cache.get(session, active_pk) if active_pk is not None else None
+    return Context(pk, settings.name, settings.unknown_leads, settings.unknown_event_types, active, clock)

@@ -25,6 +25,7 @@ import asyncio
 import logging
 import queue
 import threading
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -174,12 +175,19 @@ class Writer:
                     for pk, cause in d.causes.items()
                 }
                 changes.update(rescore_each(session, ctx, causes))
+        by_account: dict[str, dict[int, Change]] = defaultdict(dict)
+        for pk, change in changes.items():
+            if change.account_id is not None:
+                by_account[change.account_id][pk] = change
         out: list[Written[Any] | BaseException] = []
         for d in done:
             if isinstance(d, BaseException):
                 out.append(d)
                 continue
-            accounts = {changes[pk].account_id for pk in d.causes if pk in changes} - {None}
-            mine = {pk: c for pk, c in changes.items() if pk in d.causes or c.account_id in accounts}
+            mine: dict[int, Change] = {}
+            for pk in d.causes:  # each lead it touched, and its colleagues
+                own = changes.get(pk)
+                if own is not None:
+                    mine.update(by_account[own.account_id] if own.account_id else {pk: own})
             out.append(Written(d.value, mine))
         return out

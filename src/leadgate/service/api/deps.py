@@ -14,10 +14,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicC
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from leadgate.service.errors import NotFound, Unauthorized
+from leadgate.errors import Problem
+from leadgate.service.errors import NotFound, TooLarge, Unauthorized
 from leadgate.service.store import Store, tables
 from leadgate.service.tokens import Caller, Callers, caller_of
-from leadgate.service.workspace import Context, DefinitionCache, context_by_key, context_of, utc_now
+from leadgate.service.workspace import Context, DefinitionCache, context_by_key, utc_now
 from leadgate.service.writer import Write, Writer, Written
 
 T = TypeVar("T")
@@ -38,19 +39,23 @@ class Service:
         self.writer = Writer(self.store, self.workspace_context)
 
     def context(self, session: Session, caller: Caller) -> Context:
-        return context_of(session, self.workspace(session, caller), self.cache, self.clock)
+        return self.workspace_context(session, caller.workspace_pk)
 
     def workspace_context(self, session: Session, workspace_pk: int) -> Context:
         return context_by_key(session, workspace_pk, self.cache, self.clock)
 
     def workspace(self, session: Session, caller: Caller) -> tables.Workspace:
-        return self._workspace(session, caller.workspace_pk)
-
-    def _workspace(self, session: Session, workspace_pk: int) -> tables.Workspace:
-        workspace = session.get(tables.Workspace, workspace_pk)
+        workspace = session.get(tables.Workspace, caller.workspace_pk)
         if workspace is None:
             raise NotFound("the token's workspace no longer exists")
         return workspace
+
+    def check_batch(self, size: int, path: str, items: str = "events") -> None:
+        """413 for a batch over `max_batch` items (LEADGATE_MAX_BATCH)."""
+        if size > self.max_batch:
+            raise TooLarge(
+                [Problem(f"a batch holds at most {self.max_batch} {items}; got {size}", path=path)]
+            )
 
     async def write(self, caller: Caller, write: Write[T]) -> Written[T]:
         """Run a write through the group-committing writer (see `leadgate.service.writer`)."""

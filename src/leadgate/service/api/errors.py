@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -16,6 +15,7 @@ from leadgate.service.errors import (
     Forbidden,
     InputError,
     NotFound,
+    TooLarge,
     Unauthorized,
     validation_problem,
 )
@@ -25,6 +25,7 @@ STATUS: tuple[tuple[type[LeadgateError], int, str], ...] = (
     (Forbidden, 403, "forbidden"),
     (NotFound, 404, "not found"),
     (Conflict, 409, "conflict"),
+    (TooLarge, 413, "payload too large"),
     (DefinitionError, 422, "the definition does not load"),
     (InputError, 422, "invalid input"),
     (LeadgateError, 400, "bad request"),
@@ -70,8 +71,3 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(body("invalid input", validation_problems(list(exc.errors()))), status_code=422)
-
-
-def fast_json(content: Any, status_code: int = 200) -> Response:
-    """A JSON answer serialised by orjson (the ingestion endpoints' hot path: no `jsonable_encoder`)."""
-    return Response(orjson.dumps(content), status_code=status_code, media_type="application/json")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from leadgate.errors import Problem
 from leadgate.service import ingest
 from leadgate.service.api.deps import CallerDep, ServiceDep
-from leadgate.service.api.errors import body, fast_json, problem_json
+from leadgate.service.api.errors import problem_json
 from leadgate.service.errors import InputError
 from leadgate.service.payloads import EventBatchIn, EventIn
 from leadgate.service.workspace import Context
@@ -46,6 +45,7 @@ EXAMPLE = {
 async def post_events(
     svc: ServiceDep,
     caller: CallerDep,
+    response: Response,
     payload: Annotated[dict[str, Any], Body()],
     atomic: Annotated[
         bool, Query(description="refuse the whole batch when any item is bad (default: store the good ones)")
@@ -58,18 +58,11 @@ async def post_events(
     caller.require("send_events")
     batch = "events" in payload
     items: list[Any] = ingest.parse(EventBatchIn, payload).events if batch else [payload]
-    if len(items) > svc.max_batch:
-        return JSONResponse(
-            body(
-                "payload too large",
-                [Problem(f"a batch holds at most {svc.max_batch} events; got {len(items)}", path="events")],
-            ),
-            status_code=413,
-        )
+    svc.check_batch(len(items), "events")
 
     def write(session: Session, ctx: Context) -> Done[ingest.EventsOutcome]:
         outcome = ingest.add_events(session, ctx, items, atomic=atomic, live=False)
-        return Done(outcome, dict.fromkeys(outcome.touched, outcome.cause))
+        return Done(outcome, outcome.causes)
 
     written = await svc.write(caller, write)
     outcome = written.value
@@ -87,4 +80,5 @@ async def post_events(
     }
     if outcome.accepted == 0 and outcome.duplicates == 0:
         return JSONResponse({"error": "invalid input", **result}, status_code=422)
-    return fast_json(result, 201 if outcome.accepted else 200)
+    response.status_code = 201 if outcome.accepted else 200
+    return result

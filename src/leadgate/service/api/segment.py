@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from leadgate.errors import Problem
 from leadgate.service import segment
 from leadgate.service.api.deps import BasicDeclared, CallerDep, ServiceDep
-from leadgate.service.api.errors import body, problem_json
+from leadgate.service.api.errors import problem_json
 from leadgate.service.errors import InputError
 from leadgate.service.workspace import Context
 from leadgate.service.writer import Done, Write
@@ -38,45 +39,34 @@ def _applying(messages: list[Any]) -> Write[segment.SegmentOutcome]:
     return write
 
 
-async def _single(kind: str, message: dict[str, Any], svc: ServiceDep, caller: CallerDep) -> dict[str, Any]:
-    caller.require("send_events")
-    outcome = (await svc.write(caller, _applying([{**message, "type": kind}]))).value
-    if outcome.rejected:  # refused, so nothing of it was stored
-        raise InputError(outcome.rejected[0][1])
-    return _answer(outcome)
-
-
 Message = Annotated[dict[str, Any], Body()]
 
-
-@router.post("/track", summary="Segment track: an event")
-async def track(message: Message, svc: ServiceDep, caller: CallerDep) -> dict[str, Any]:
-    return await _single("track", message, svc, caller)
-
-
-@router.post("/page", summary="Segment page: a page_viewed event")
-async def page(message: Message, svc: ServiceDep, caller: CallerDep) -> dict[str, Any]:
-    return await _single("page", message, svc, caller)
-
-
-@router.post("/screen", summary="Segment screen: a screen_viewed event")
-async def screen(message: Message, svc: ServiceDep, caller: CallerDep) -> dict[str, Any]:
-    return await _single("screen", message, svc, caller)
+SINGLE = {
+    "track": "Segment track: an event",
+    "page": "Segment page: a page_viewed event",
+    "screen": "Segment screen: a screen_viewed event",
+    "identify": "Segment identify: create or update the lead",
+    "group": "Segment group: the lead's account",
+    "alias": "Segment alias: acknowledged (leadgate matches identities itself)",
+}
 
 
-@router.post("/identify", summary="Segment identify: create or update the lead")
-async def identify(message: Message, svc: ServiceDep, caller: CallerDep) -> dict[str, Any]:
-    return await _single("identify", message, svc, caller)
+def _single(kind: str) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """The endpoint for one message of this kind (the message's own `type` is not needed)."""
+
+    async def endpoint(message: Message, svc: ServiceDep, caller: CallerDep) -> dict[str, Any]:
+        caller.require("send_events")
+        outcome = (await svc.write(caller, _applying([{**message, "type": kind}]))).value
+        if outcome.rejected:  # refused, so nothing of it was stored
+            raise InputError(outcome.rejected[0][1])
+        return _answer(outcome)
+
+    endpoint.__name__ = kind
+    return endpoint
 
 
-@router.post("/group", summary="Segment group: the lead's account")
-async def group(message: Message, svc: ServiceDep, caller: CallerDep) -> dict[str, Any]:
-    return await _single("group", message, svc, caller)
-
-
-@router.post("/alias", summary="Segment alias: acknowledged (leadgate matches identities itself)")
-async def alias(message: Message, svc: ServiceDep, caller: CallerDep) -> dict[str, Any]:
-    return await _single("alias", message, svc, caller)
+for _kind, _summary in SINGLE.items():
+    router.post(f"/{_kind}", summary=_summary)(_single(_kind))
 
 
 @router.post("/batch", summary='Segment batch: {"batch": [messages]}; bad messages reported by index')
@@ -86,18 +76,7 @@ async def batch(message: Message, svc: ServiceDep, caller: CallerDep) -> Any:
     messages = message.get("batch")
     if not isinstance(messages, list) or not messages:
         raise InputError([Problem("expected a non-empty list of messages", path="batch")])
-    if len(messages) > svc.max_batch:
-        return JSONResponse(
-            body(
-                "payload too large",
-                [
-                    Problem(
-                        f"a batch holds at most {svc.max_batch} messages; got {len(messages)}", path="batch"
-                    )
-                ],
-            ),
-            status_code=413,
-        )
+    svc.check_batch(len(messages), "batch", "messages")
     outcome = (await svc.write(caller, _applying(messages))).value
     if outcome.rejected and not outcome.accepted and not outcome.duplicates:
         return JSONResponse({"error": "invalid input", **_answer(outcome), "success": False}, status_code=422)

@@ -137,12 +137,12 @@ def _top(rows: Sequence[Any]) -> int | None:
 
 def _typed_events(readers: Readers, rows: Sequence[Any]) -> dict[int, list[tuple[int, Event]]]:
     out: dict[int, list[tuple[int, Event]]] = defaultdict(list)
-    for row_id, lead_pk, event_id, kind, time, props, *_top in rows:
+    for row_id, lead_pk, event_id, kind, time, props, *_rest in rows:
         if row_id is None:
             continue  # the newer read's row for the table's last id alone
-        properties = orjson.loads(props) if isinstance(props, str | bytes) else props
+        properties = _json(props) or {}
         out[lead_pk].append(
-            (row_id, Event(event_id, "", kind, _aware(time), typed(properties or {}, readers.events[kind])))
+            (row_id, Event(event_id, "", kind, _aware(time), typed(properties, readers.events[kind])))
         )
     return out
 
@@ -319,7 +319,6 @@ def load_leads(
     if colleagues:  # a lead and its colleague both asked for come twice
         lead_rows = list({row[0]: row for row in lead_rows}.values())
     keys = sorted(row[0] for row in lead_rows)
-    lead_ids: dict[int, str] = {}
     for (
         pk,
         lead_id,
@@ -350,7 +349,6 @@ def load_leads(
                 Call(call_id, lead_id, _aware(at), outcome, dict(answers or {}))
                 for call_id, at, outcome, answers in found
             ]
-        lead_ids[pk] = lead_id
         if unfit:
             out.unfit[pk] = unfit
     kinds = list(definition.event_types)
@@ -364,7 +362,9 @@ def load_leads(
             if cache is None
             else cache.events(session, readers, definition_pk, keys, kinds, as_of)
         )
-        out.events = {lead_ids[pk]: found for pk, found in by_pk.items() if found and pk in lead_ids}
+        out.events = {
+            out.leads[pk].lead_id: found for pk, found in by_pk.items() if found and pk in out.leads
+        }
     return out
 
 
