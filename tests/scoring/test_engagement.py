@@ -214,7 +214,9 @@ def test_a_limit_breaks_ties_on_time_by_event_id(build: Build) -> None:
         build, "engagement: {rules: [{id: v, event: page_viewed, points: 1, limit: {max: 2}}]}"
     ).engagement_rules[0]
     events = [build.event("page_viewed", 1, event_id=i) for i in ("c", "a", "d", "b")]
-    kept = _matching(rule, [(e.time.timestamp(), e) for e in events], build.as_of.timestamp(), build.as_of)
+    kept = _matching(
+        rule, [(e.time.timestamp(), e) for e in events], build.as_of.timestamp(), build.as_of, test_when=True
+    )
     assert [e.event_id for _, e in kept] == ["a", "b"]
 
 

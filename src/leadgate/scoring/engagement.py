@@ -23,6 +23,7 @@ from leadgate.definition import Definition
 from leadgate.definition.rules import EngagementRule
 from leadgate.points import decayed, quantize, show
 from leadgate.records import Event
+from leadgate.scoring.matches import Matches, plan_of
 from leadgate.scoring.result import Contribution
 
 DAY = 86400.0
@@ -35,22 +36,32 @@ class EngagementResult:
     last_positive_at: float | None  # epoch seconds of the latest counted event of a positive rule
 
 
-def score_engagement(definition: Definition, events: Iterable[Event], as_of: datetime) -> EngagementResult:
-    rules_by_event = definition.rules_by_event
+def score_engagement(
+    definition: Definition, events: Iterable[Event], as_of: datetime, matches: Matches | None = None
+) -> EngagementResult:
+    """With `matches` (the same events, sorted to the rules: see `matches`), `events` is not read."""
     now = as_of.timestamp()
-    by_type: dict[str, list[tuple[float, Event]]] = {}
-    for event in events:
-        if event.type in rules_by_event:
-            ts = event.ts
-            if ts <= now:
-                by_type.setdefault(event.type, []).append((ts, event))
+    if matches is None:
+        rules_by_event = definition.rules_by_event
+        by_type: dict[str, list[tuple[float, Event]]] = {}
+        for event in events:
+            if event.type in rules_by_event:
+                ts = event.ts
+                if ts <= now:
+                    by_type.setdefault(event.type, []).append((ts, event))
+        timed = (True,) * len(definition.engagement_rules)
+    else:
+        timed = plan_of(definition).rules_timed
     contributions: list[Contribution] = []
     last_positive: float | None = None
-    for rule in definition.engagement_rules:
-        candidates = by_type.get(rule.event)
+    for index, rule in enumerate(definition.engagement_rules):
+        if matches is None:
+            candidates = by_type.get(rule.event)
+        else:
+            candidates = [(ts, e) for ts, e in matches.rules[index] if ts <= now]
         if not candidates:
             continue
-        matched = _matching(rule, candidates, now, as_of)
+        matched = _matching(rule, candidates, now, as_of, timed[index])
         if not matched:
             continue
         contribution = _rule_total(rule, matched, now)
@@ -76,15 +87,19 @@ def score_engagement(definition: Definition, events: Iterable[Event], as_of: dat
 
 
 def _matching(
-    rule: EngagementRule, candidates: list[tuple[float, Event]], now: float, as_of: datetime
+    rule: EngagementRule, candidates: list[tuple[float, Event]], now: float, as_of: datetime, test_when: bool
 ) -> list[tuple[float, Event]]:
+    """`test_when`: whether to test the rule's `when` (False: the candidates passed it when sorted)."""
     horizon = None if rule.within_days is None else now - rule.within_days * DAY
-    test = rule.guard.test if rule.guard is not None else None
-    matched = [
-        (ts, e)
-        for ts, e in candidates
-        if (horizon is None or ts >= horizon) and (test is None or test(e.properties, as_of))
-    ]
+    test = rule.guard.test if rule.guard is not None and test_when else None
+    if horizon is None and test is None:
+        matched = list(candidates)  # sorted below, and the candidates may be shared by several rules
+    else:
+        matched = [
+            (ts, e)
+            for ts, e in candidates
+            if (horizon is None or ts >= horizon) and (test is None or test(e.properties, as_of))
+        ]
     if rule.limit_max is None or (len(matched) <= rule.limit_max and rule.limit_per_days is None):
         return matched
     if rule.limit_keep == "latest":

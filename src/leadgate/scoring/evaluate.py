@@ -27,6 +27,7 @@ from leadgate.definition import Definition
 from leadgate.records import Account, Call, Event, Lead
 from leadgate.scoring.criteria import score_criteria
 from leadgate.scoring.engagement import DAY, EngagementResult, score_engagement
+from leadgate.scoring.matches import Matches, plan_of
 from leadgate.scoring.result import Contribution, LeadScore
 from leadgate.scoring.rollups import Member, compute_rollups
 
@@ -62,16 +63,18 @@ def score_lead(
     as_of: datetime,
     account: Account | None = None,
     rollups: Mapping[str, float] | None = None,
+    matches: Matches | None = None,
 ) -> LeadScore:
-    """Score one lead. Without `rollups`, an account's roll-ups count this lead alone."""
+    """Score one lead. Without `rollups`, an account's roll-ups count this lead alone. `matches`: the
+    same events sorted to the rules (see `matches`), which spares testing their conditions again."""
     ctx = profile_context(lead, account)
     ctx["persona"] = decide_persona(definition, ctx, as_of)
-    engagement = score_engagement(definition, events, as_of)
+    engagement = score_engagement(definition, events, as_of, matches)
     if rollups is None and account is not None and definition.rollups:
         rollups = compute_rollups(
             definition, [Member(ctx, engagement.total, engagement.last_positive_at)], as_of
         )
-    return _finish(definition, lead, ctx, engagement, rollups or {}, events, calls, as_of)
+    return _finish(definition, lead, ctx, engagement, rollups or {}, events, calls, as_of, matches)
 
 
 def score_leads(
@@ -81,8 +84,11 @@ def score_leads(
     events_by_lead: Mapping[str, Sequence[Event]],
     calls_by_lead: Mapping[str, Sequence[Call]],
     as_of: datetime,
+    matches_by_lead: Mapping[str, Matches] | None = None,
 ) -> Iterator[LeadScore]:
-    """Score many leads, with roll-ups computed over every account's leads in the batch."""
+    """Score many leads, with roll-ups computed over every account's leads in the batch.
+    `matches_by_lead`: the leads' events sorted to the rules (see `matches`), for some or all leads."""
+    matches = matches_by_lead or {}
     if not definition.rollups:
         for lead in leads:
             account = accounts.get(lead.account_id) if lead.account_id else None
@@ -93,6 +99,7 @@ def score_leads(
                 calls_by_lead.get(lead.lead_id, ()),
                 as_of,
                 account,
+                matches=matches.get(lead.lead_id),
             )
         return
     prepared: list[tuple[Lead, dict[str, Any], EngagementResult]] = []
@@ -101,7 +108,9 @@ def score_leads(
         account = accounts.get(lead.account_id) if lead.account_id else None
         ctx = profile_context(lead, account)
         ctx["persona"] = decide_persona(definition, ctx, as_of)
-        engagement = score_engagement(definition, events_by_lead.get(lead.lead_id, ()), as_of)
+        engagement = score_engagement(
+            definition, events_by_lead.get(lead.lead_id, ()), as_of, matches.get(lead.lead_id)
+        )
         prepared.append((lead, ctx, engagement))
         if account is not None:
             members[account.account_id].append(Member(ctx, engagement.total, engagement.last_positive_at))
@@ -117,6 +126,7 @@ def score_leads(
             events_by_lead.get(lead.lead_id, ()),
             calls_by_lead.get(lead.lead_id, ()),
             as_of,
+            matches.get(lead.lead_id),
         )
 
 
@@ -129,6 +139,7 @@ def _finish(
     events: Sequence[Event],
     calls: Sequence[Call],
     as_of: datetime,
+    matches: Matches | None = None,
 ) -> LeadScore:
     ctx.update({f"account.{k}": v for k, v in rollups.items()})
     trace: list[Contribution] = []
@@ -144,7 +155,7 @@ def _finish(
     trace.extend(engagement.contributions)
     trace.extend(criteria.contributions)
     ctx.update(criteria.criteria_context(definition))
-    fired = [] if disqualified else _fired_triggers(definition, ctx, events, as_of)
+    fired = [] if disqualified else _fired_triggers(definition, ctx, events, as_of, matches)
     trace.extend(Contribution("fast_track", t_id, 0.0, reason) for t_id, reason in fired)
     score = fit + engagement.total + criteria.points
     stage = _stage(
@@ -179,23 +190,33 @@ def _grade(definition: Definition, fit: float) -> str:
 
 
 def _fired_triggers(
-    definition: Definition, ctx: Mapping[str, Any], events: Sequence[Event], as_of: datetime
+    definition: Definition,
+    ctx: Mapping[str, Any],
+    events: Sequence[Event],
+    as_of: datetime,
+    matches: Matches | None = None,
 ) -> list[tuple[str, str]]:
     fired: list[tuple[str, str]] = []
     now = as_of.timestamp()
-    for trigger in definition.triggers:
+    timed = plan_of(definition).triggers_timed if matches is not None else None
+    for index, trigger in enumerate(definition.triggers):
         if trigger.event is None:
             if trigger.guard is not None and trigger.guard.test(ctx, as_of):
                 fired.append((trigger.id, trigger.reason))
             continue
         horizon = None if trigger.within_days is None else now - trigger.within_days * DAY
-        for event in events:
-            if event.type != trigger.event:
-                continue
-            ts = event.ts
+        if matches is None or timed is None:
+            candidates: Iterable[tuple[float, Event]] = (
+                (event.ts, event) for event in events if event.type == trigger.event
+            )
+            test = trigger.guard
+        else:  # of its type, and past its `when` unless that reads the time
+            candidates = matches.triggers[index]
+            test = trigger.guard if timed[index] else None
+        for ts, event in candidates:
             if ts > now or (horizon is not None and ts < horizon):
                 continue
-            if trigger.guard is None or trigger.guard.test(event.properties, as_of):
+            if test is None or test.test(event.properties, as_of):
                 fired.append((trigger.id, trigger.reason))
                 break
     return fired

@@ -89,7 +89,7 @@ def rescore_each(session: Session, ctx: Context, causes: Mapping[int, str]) -> d
     )
     pk_of = {lead.lead_id: pk for pk, lead in loaded.leads.items()}
     results = score_leads(
-        definition, loaded.leads.values(), loaded.accounts, loaded.events, loaded.calls, now
+        definition, loaded.leads.values(), loaded.accounts, loaded.events, loaded.calls, now, loaded.matches
     )
     by_account = {loaded.leads[pk].account_id: c for pk, c in causes.items() if pk in loaded.leads}
     every = {

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from leadgate.conditions import ValueType
 from leadgate.definition import Definition
 from leadgate.records import Account, Call, Event, Lead
+from leadgate.scoring.matches import Matches
 from leadgate.service.store import tables
 from leadgate.service.vocabulary import Converters, converters, stored_fields, typed
 
@@ -34,6 +35,7 @@ class Loaded:
     calls: dict[str, list[Call]] = field(default_factory=dict)  # by lead_id
     unfit: dict[int, list[str]] = field(default_factory=dict)  # lead key -> fields left out
     current: dict[int, tuple[float, str, str]] = field(default_factory=dict)  # stored (score, grade, stage)
+    matches: dict[str, Matches] = field(default_factory=dict)  # by lead_id, from the event cache
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,16 @@ def _typed_events(readers: Readers, rows: Sequence[Any]) -> dict[int, list[tuple
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Cached:
+    """A lead's events as a transaction read them: the table's last id then, (row id, event) in id
+    order, and the same events sorted to the definition's rules (`scoring.matches`)."""
+
+    last: int
+    rows: list[tuple[int, Event]]
+    matches: Matches
+
+
 class EventCache:
     """Typed events per lead, kept between re-scores, so a re-score reads only the rows added since.
 
@@ -157,23 +169,27 @@ class EventCache:
     What a transaction reads is kept only when it commits (`after_commit`); a lead's events are kept
     for one definition version (properties are typed by its vocabulary); least recently used leads are
     dropped past `max_events`. Events later than the re-score's `as_of` are read too and filtered here.
+    Each lead's events are also kept sorted to the rules (`scoring.matches`): a rule's condition is
+    tested on an event once, not at every re-score.
     """
 
     def __init__(self, max_events: int = 500_000) -> None:
         self.max_events = max_events
-        self._leads: OrderedDict[tuple[int, int], tuple[int, list[tuple[int, Event]]]] = OrderedDict()
+        self._leads: OrderedDict[tuple[int, int], Cached] = OrderedDict()
         self._size = 0
         self._lock = Lock()
 
     def events(
         self,
         session: Session,
+        definition: Definition,
         readers: Readers,
         definition_pk: int,
         keys: list[int],
         kinds: list[str],
         as_of: datetime,
-    ) -> dict[int, list[Event]]:
+    ) -> tuple[dict[int, list[Event]], dict[int, Matches]]:
+        """Each lead's events up to `as_of`, and all its events sorted to the definition's rules."""
         with self._lock:
             known = {
                 pk: self._leads[(definition_pk, pk)] for pk in keys if (definition_pk, pk) in self._leads
@@ -182,35 +198,42 @@ class EventCache:
                 self._leads.move_to_end((definition_pk, pk))
         fresh = [pk for pk in keys if pk not in known]
         found: dict[int, list[tuple[int, Event]]] = {}
+        matches: dict[int, Matches] = {}
         if fresh:
             found.update(_read_events(session, readers, fresh, kinds, _FAR_FUTURE))
+            for pk in fresh:
+                matches[pk] = Matches.of(definition, (e for _, e in found.get(pk, ())))
         top: int | None = None
         if known:
-            newer, top = _read_newer(session, readers, {pk: last for pk, (last, _) in known.items()}, kinds)
-            for pk, (_last, cached) in known.items():
-                found[pk] = cached + newer.get(pk, [])
+            newer, top = _read_newer(session, readers, {pk: c.last for pk, c in known.items()}, kinds)
+            for pk, cached in known.items():
+                added = newer.get(pk)
+                found[pk] = cached.rows + added if added else cached.rows
+                matches[pk] = (
+                    cached.matches.plus(definition, (e for _, e in added)) if added else cached.matches
+                )
         # every row up to the table's last id is in `found` now (this transaction holds the write lock),
         # so the next read of these leads starts there, not at each lead's own last event
         if top is None:
             top = session.connection().scalar(_TOP) or 0
         pending = session.info.setdefault("leadgate_events", {})
         for pk in keys:
-            pending[(definition_pk, pk)] = (top, found.get(pk, []))
+            pending[(definition_pk, pk)] = Cached(top, found.get(pk, []), matches[pk])
         now = as_of.timestamp()
-        return {pk: [e for _, e in found.get(pk, ()) if e.ts <= now] for pk in keys}
+        return {pk: [e for _, e in found.get(pk, ()) if e.ts <= now] for pk in keys}, matches
 
-    def keep(self, pending: dict[tuple[int, int], tuple[int, list[tuple[int, Event]]]]) -> None:
+    def keep(self, pending: dict[tuple[int, int], Cached]) -> None:
         """Keep what a committed transaction read."""
         with self._lock:
-            for key, (last, rows) in pending.items():
+            for key, cached in pending.items():
                 old = self._leads.pop(key, None)
                 if old is not None:
-                    self._size -= len(old[1])
-                self._leads[key] = (last, rows)
-                self._size += len(rows)
+                    self._size -= len(old.rows)
+                self._leads[key] = cached
+                self._size += len(cached.rows)
             while self._size > self.max_events and self._leads:
-                _key, (_last, rows) = self._leads.popitem(last=False)
-                self._size -= len(rows)
+                _key, dropped = self._leads.popitem(last=False)
+                self._size -= len(dropped.rows)
 
 
 _TOP = text("SELECT max(id) FROM events")
@@ -354,14 +377,12 @@ def load_leads(
     kinds = list(definition.event_types)
     cache: EventCache | None = session.info.get("leadgate_event_cache")
     if kinds:
-        by_pk = (
-            {
-                pk: [e for _, e in rows]
-                for pk, rows in _read_events(session, readers, keys, kinds, as_of).items()
-            }
-            if cache is None
-            else cache.events(session, readers, definition_pk, keys, kinds, as_of)
-        )
+        if cache is None:
+            read = _read_events(session, readers, keys, kinds, as_of)
+            by_pk = {pk: [e for _, e in rows] for pk, rows in read.items()}
+        else:
+            by_pk, matches = cache.events(session, definition, readers, definition_pk, keys, kinds, as_of)
+            out.matches = {out.leads[pk].lead_id: m for pk, m in matches.items() if pk in out.leads}
         out.events = {
             out.leads[pk].lead_id: found for pk, found in by_pk.items() if found and pk in out.leads
         }
