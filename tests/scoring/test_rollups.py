@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import pytest
 
 from leadgate.records import Account, Event, Lead
 from leadgate.scoring import LeadScore, score_lead, score_leads
-from leadgate.scoring.rollups import Member, compute_rollups
+from leadgate.scoring.rollups import Member, compute_rollups, rollups_read
 
 if TYPE_CHECKING:
     from conftest import Build
@@ -208,3 +209,32 @@ def test_score_leads_is_score_lead_when_there_are_no_rollups(build: Build) -> No
     ]
     assert batch_scores == single
     assert [s.fit for s in batch_scores] == [30.0, 0.0, 0.0]
+
+
+def test_the_rollups_read_are_those_a_rule_reads(build: Build, definition: Definition) -> None:
+    # fit rules read contacts, deciders and engaged; the stage rule reads attention; nothing big_attention
+    assert rollups_read(definition) == ("contacts", "deciders", "engaged", "attention")
+    body = BODY.replace("    - {id: crowded, when: account.contacts >= 3, points: 1}\n", "")
+    body = body.replace("    - {id: alone, when: account.contacts == 1, points: 100}\n", "")
+    body = body.replace("    - {id: no-account, when: account.contacts is missing, points: 1000}\n", "")
+    body = body.replace("  MQL: account.attention >= 20", "  MQL: score >= 20")
+    fewer = build.definition(
+        body + "fast_track:\n  triggers: [{id: t, when: account.contacts >= 5, reason: many}]\n"
+    )
+    assert rollups_read(fewer) == ("contacts", "deciders", "engaged")  # a state trigger reads contacts
+
+
+def test_score_leads_can_leave_leads_out_and_they_still_count(build: Build, definition: Definition) -> None:
+    acme = Account("acme", "acme.com", "Acme", {"employees": 500})
+    leads = [build.lead(f"l{i}", "acme", seniority="vp") for i in range(3)]
+    events = {f"l{i}": [build.event("page_viewed", 1, lead_id=f"l{i}")] for i in range(3)}
+    everyone = list(score_leads(definition, leads, {"acme": acme}, events, {}, build.as_of))
+    seen: list[tuple[str, float]] = []
+
+    def only_l1(lead: Lead, rollups: Mapping[str, float]) -> bool:
+        seen.append((lead.lead_id, rollups["engaged"]))
+        return lead.lead_id == "l1"
+
+    some = list(score_leads(definition, leads, {"acme": acme}, events, {}, build.as_of, keep=only_l1))
+    assert some == [everyone[1]]
+    assert seen == [("l0", 3.0), ("l1", 3.0), ("l2", 3.0)]

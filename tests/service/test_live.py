@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select, update
 
 from leadgate.records import Account, Call, Lead
 from leadgate.scoring import score_leads
@@ -276,6 +277,70 @@ def test_colleagues_engaging_change_a_leads_rollup_fit(api: httpx.Client) -> Non
     events = {i: [event_record(e) for e in sent[i]] for i in members}
     for want in score_leads(EXAMPLE_DEFINITION, leads, {"acme": account}, events, {}, as_of):
         assert_same_as_reference(views[want.lead_id], want)
+
+
+def test_a_colleague_is_rescored_only_when_the_rollups_its_score_read_move(
+    api: httpx.Client, workspace: Workspace
+) -> None:
+    """b2b-saas.yaml's rules read `account.engaged_contacts` only (not `contacts` or `engagement_total`)."""
+    members = ["M-a", "M-b", "M-c"]
+    for n, lead_id in enumerate(members):
+        payload: dict[str, Any] = {"lead_id": lead_id, "email": f"{lead_id}@acme.com"}
+        answer = post(api, "/v1/leads", payload | ({"account": ACME} if n == 0 else {}))
+        # a new colleague adds to `contacts`, which no rule reads: the others' scores are left alone
+        assert {c["lead_id"] for c in answer["changes"]} == {lead_id}
+    first_as_of = {i: get_lead(api, i)["score"]["as_of"] for i in members}
+
+    sent: list[dict[str, Any]] = []
+
+    def event(n: int, lead_id: str) -> set[str]:
+        item = {
+            "event_id": f"{lead_id}-{n}",
+            "lead_id": lead_id,
+            "type": "page_viewed",
+            "time": iso(now() - timedelta(days=2)),
+            "properties": {"url": "/pricing"},
+        }
+        sent.append(item)
+        return {c["lead_id"] for c in post(api, "/v1/events", item)["changes"]}
+
+    assert event(1, "M-a") == set(members)  # M-a engaged: engaged_contacts 0 -> 1 for everyone
+    moved = {i: get_lead(api, i)["score"]["as_of"] for i in members}
+    assert all(moved[i] > first_as_of[i] for i in members)
+    assert event(2, "M-a") == {"M-a"}  # still one engaged contact: M-b and M-c would score the same
+    assert {i: get_lead(api, i)["score"]["as_of"] for i in ("M-b", "M-c")} == {
+        i: moved[i] for i in ("M-b", "M-c")
+    }
+    # M-c's score, left alone by the second event, is the reference evaluator's at its own as_of
+    view = get_lead(api, "M-c")
+    leads = [
+        Lead(i, f"{i}@acme.com", "acme", parse_time(get_lead(api, i)["created_at"]), {}) for i in members
+    ]
+    account = Account("acme", "acme.com", "Acme", {"employees": 300.0, "industry": "software"})
+    then = {"M-a": [event_record(sent[0])]}
+    want = score_leads(EXAMPLE_DEFINITION, leads, {"acme": account}, then, {}, parse_time(moved["M-c"]))
+    assert_same_as_reference(view, next(w for w in want if w.lead_id == "M-c"))
+    assert event(3, "M-b") == set(members)  # two engaged contacts
+
+    with workspace.store.transaction() as session:
+        stored = dict(
+            session.execute(
+                select(tables.Lead.lead_id, tables.LeadScore.rollups)
+                .join(tables.LeadScore, tables.LeadScore.lead_pk == tables.Lead.id)
+                .where(tables.Lead.workspace_pk == workspace.pk, tables.Lead.lead_id.in_(members))
+            ).all()
+        )
+    assert stored == {i: {"engaged_contacts": 2.0} for i in members}
+
+    # a score that does not say which roll-ups it read (as an activation's scores) is redone at the next
+    with workspace.store.transaction() as session:
+        keys = select(tables.Lead.id).where(
+            tables.Lead.workspace_pk == workspace.pk, tables.Lead.lead_id == "M-c"
+        )
+        session.execute(
+            update(tables.LeadScore).where(tables.LeadScore.lead_pk.in_(keys)).values(rollups=None)
+        )
+    assert event(4, "M-a") == {"M-a", "M-c"}
 
 
 def test_an_account_change_rescores_its_leads(api: httpx.Client) -> None:

@@ -19,7 +19,7 @@ score = fit + engagement + criteria points, and equals the sum of the trace's po
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -85,11 +85,14 @@ def score_leads(
     calls_by_lead: Mapping[str, Sequence[Call]],
     as_of: datetime,
     matches_by_lead: Mapping[str, Matches] | None = None,
+    keep: Callable[[Lead, Mapping[str, float]], bool] | None = None,
 ) -> Iterator[LeadScore]:
     """Score many leads, with roll-ups computed over every account's leads in the batch.
-    `matches_by_lead`: the leads' events sorted to the rules (see `matches`), for some or all leads."""
+    `matches_by_lead`: the leads' events sorted to the rules (see `matches`), for some or all leads.
+    `keep(lead, its account's roll-ups)`: whether to score a lead (all by default); a lead left out
+    still counts in its account's roll-ups."""
     matches = matches_by_lead or {}
-    if not definition.rollups:
+    if not definition.rollups and keep is None:
         for lead in leads:
             account = accounts.get(lead.account_id) if lead.account_id else None
             yield score_lead(
@@ -117,6 +120,8 @@ def score_leads(
     account_rollups = {aid: compute_rollups(definition, group, as_of) for aid, group in members.items()}
     for lead, ctx, engagement in prepared:
         rollups = account_rollups.get(ctx.get("account.id") or "", {})
+        if keep is not None and not keep(lead, rollups):
+            continue
         yield _finish(
             definition,
             lead,

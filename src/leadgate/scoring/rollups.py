@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
+from leadgate.conditions.tree import fields_of
 from leadgate.definition import Definition
 
 
@@ -44,3 +46,15 @@ def compute_rollups(definition: Definition, members: Iterable[Member], as_of: da
         else:
             out[rollup.id] = float(sum(m.engagement for m in chosen))
     return out
+
+
+@lru_cache(maxsize=32)
+def rollups_read(definition: Definition) -> tuple[str, ...]:
+    """The roll-ups some rule reads (`account.<id>` in a fit rule, a disqualifier, a state trigger or a
+    stage rule): a lead's score can move with these only. The others are measures for people to read."""
+    guards = [r.guard for r in definition.fit_rules]
+    guards += [d.guard for d in definition.disqualifiers]
+    guards += [t.guard for t in definition.triggers if t.event is None and t.guard is not None]
+    guards += [s.guard for s in definition.stage_rules]
+    names = set().union(*(fields_of(g.tree) for g in guards))
+    return tuple(r.id for r in definition.rollups if f"account.{r.id}" in names)

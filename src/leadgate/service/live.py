@@ -1,7 +1,12 @@
 """Live scoring: re-score the leads a change touched, in the caller's transaction, and record what moved.
 
 When the definition has account roll-ups, a change to one lead can change its colleagues' scores, so
-every lead of the touched leads' accounts is re-scored together (exactly as the batch engines do).
+every lead of the touched leads' accounts is read and the roll-ups computed over all of them (exactly as
+the batch engines do). The touched leads are re-scored; a colleague is re-scored when the roll-ups its
+stored score read (those some rule reads: `rollups_read`, kept with the score) differ from the new ones,
+or its score is from another version or does not say (scores stored by a definition's activation).
+Otherwise its score would come out the same but for the time it is as of, and it is left as it is
+(engagement fading with time is what a nightly `leadgate rescore` is for).
 Each re-scored lead's current score is replaced. A row in `score_changes` records old → new score,
 grade and stage with the cause and the definition version, for every lead the change was about, and
 for any other lead whose grade or stage moved (a colleague's score drifting with decay is not news);
@@ -17,8 +22,10 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from leadgate.records import Lead
 from leadgate.scoring import score_leads
 from leadgate.scoring.result import LeadScore
+from leadgate.scoring.rollups import rollups_read
 from leadgate.service.store import tables
 from leadgate.service.store.reading import load_leads
 from leadgate.service.workspace import Context
@@ -77,8 +84,9 @@ def rescore(session: Session, ctx: Context, lead_pks: Collection[int], cause: st
 
 
 def rescore_each(session: Session, ctx: Context, causes: Mapping[int, str]) -> dict[int, Change]:
-    """Re-score these leads, each for its own cause (several writes committed together), and their
-    accounts' leads; a colleague's cause is "account roll-ups (<the cause of a lead of its account>)"."""
+    """Re-score these leads, each for its own cause (several writes committed together), and those of
+    their accounts' leads whose roll-ups moved (see the module's text); a colleague's cause is
+    "account roll-ups (<the cause of a lead of its account>)"."""
     active = ctx.active
     if active is None or not causes:
         return {}
@@ -88,15 +96,39 @@ def rescore_each(session: Session, ctx: Context, causes: Mapping[int, str]) -> d
         session, definition, active.readers, causes, now, active.pk, colleagues=bool(definition.rollups)
     )
     pk_of = {lead.lead_id: pk for pk, lead in loaded.leads.items()}
-    results = score_leads(
-        definition, loaded.leads.values(), loaded.accounts, loaded.events, loaded.calls, now, loaded.matches
+    read = rollups_read(definition)
+    used: dict[int, dict[str, Any]] = {}
+
+    def moved(lead: Lead, rollups: Mapping[str, float]) -> bool:
+        """Whether to score this lead: a lead the change touched, or one whose score used other roll-ups
+        (or another version, or none is stored): the others' scores would come out as they are."""
+        pk = pk_of[lead.lead_id]
+        values = {k: rollups.get(k) for k in read}
+        if pk in causes or loaded.used.get(pk) != (active.pk, values):
+            used[pk] = values
+            return True
+        return False
+
+    results = list(
+        score_leads(
+            definition,
+            loaded.leads.values(),
+            loaded.accounts,
+            loaded.events,
+            loaded.calls,
+            now,
+            loaded.matches,
+            keep=moved,
+        )
     )
     by_account = {loaded.leads[pk].account_id: c for pk, c in causes.items() if pk in loaded.leads}
     every = {
-        pk: causes[pk] if pk in causes else f"account roll-ups ({by_account.get(lead.account_id, '')})"
-        for pk, lead in loaded.leads.items()
+        pk: causes[pk]
+        if pk in causes
+        else f"account roll-ups ({by_account.get(loaded.leads[pk].account_id, '')})"
+        for pk in used
     }
-    return record(session, ctx, results, pk_of, every, causes, loaded.unfit, loaded.current)
+    return record(session, ctx, results, pk_of, every, causes, loaded.unfit, loaded.current, used)
 
 
 def record(
@@ -108,10 +140,12 @@ def record(
     about: Collection[int],
     unfit: Mapping[int, list[str]] | None = None,
     current: Mapping[int, tuple[float, str, str]] | None = None,
+    rollups: Mapping[int, dict[str, Any]] | None = None,
 ) -> dict[int, Change]:
     """Store new scores as the leads' current ones, with history rows for what moved (see above).
     `causes`: why, for every lead; `about`: the leads the change was about (the others are colleagues);
-    `current`: the stored (score, grade, stage) by lead key, when the caller has read them."""
+    `current`: the stored (score, grade, stage) by lead key, when the caller has read them; `rollups`:
+    the roll-ups each score read (see `rollups_read`), when known."""
     active = ctx.active
     assert active is not None
     results = list(results)
@@ -144,7 +178,9 @@ def record(
         )
         changes[pk] = change
         why = causes[pk]
-        values = _score_values(result, ctx.workspace_pk, active.pk, (unfit or {}).get(pk))
+        values = _score_values(
+            result, ctx.workspace_pk, active.pk, (unfit or {}).get(pk), (rollups or {}).get(pk)
+        )
         if before is None:
             values["lead_pk"] = pk
             new.append(values)
@@ -194,7 +230,11 @@ def record(
 
 
 def _score_values(
-    result: LeadScore, workspace_pk: int, definition_pk: int, unfit: list[str] | None
+    result: LeadScore,
+    workspace_pk: int,
+    definition_pk: int,
+    unfit: list[str] | None,
+    rollups: dict[str, Any] | None,
 ) -> dict[str, Any]:
     document = result.as_dict()
     if unfit:
@@ -214,4 +254,5 @@ def _score_values(
         "fast_track": result.fast_track,
         "stage": result.stage,
         "result": document,
+        "rollups": rollups,
     }

@@ -36,6 +36,8 @@ class Loaded:
     unfit: dict[int, list[str]] = field(default_factory=dict)  # lead key -> fields left out
     current: dict[int, tuple[float, str, str]] = field(default_factory=dict)  # stored (score, grade, stage)
     matches: dict[str, Matches] = field(default_factory=dict)  # by lead_id, from the event cache
+    # what the stored score used: its definition version's key, and the roll-ups it read (None: unknown)
+    used: dict[int, tuple[int, dict[str, Any] | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -272,6 +274,8 @@ _LEAD_COLUMNS = (
     _scores.c.score,
     _scores.c.grade,
     _scores.c.stage,
+    _scores.c.definition_pk,
+    _scores.c.rollups,
 )
 _LEAD_JOINS = _lead.outerjoin(_account, _account.c.id == _lead.c.account_pk).outerjoin(
     _scores, _scores.c.lead_pk == _lead.c.id
@@ -356,10 +360,13 @@ def load_leads(
         score,
         grade,
         stage,
+        scored_by,
+        rollups,
         *called,
     ) in lead_rows:
         if score is not None:
             out.current[pk] = (score, grade, stage)
+            out.used[pk] = (scored_by, rollups)
         unfit: list[str] = []
         if account_pk is not None and account_id not in out.accounts:
             out.accounts[account_id] = Account(

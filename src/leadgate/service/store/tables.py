@@ -195,6 +195,8 @@ class LeadScore(Base):
     fast_track: Mapped[str | None] = mapped_column(String(100))
     stage: Mapped[str] = mapped_column(String(50))  # the stage the definition recommends
     result: Mapped[dict[str, Any]] = mapped_column(Document)  # LeadScore.as_dict(): reasons and trace
+    # the account roll-ups the score used, of those the definition's rules read (None: not known)
+    rollups: Mapped[dict[str, Any] | None] = mapped_column(Document, nullable=True)
 
 
 class ScoreChange(Base):
