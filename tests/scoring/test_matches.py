@@ -49,6 +49,7 @@ def test_scoring_with_matches_is_scoring_the_events(
     sorted_once = Matches.of(definition, lead_events)
     in_two = Matches.of(definition, lead_events[:cut]).plus(definition, lead_events[cut:])
     assert in_two == sorted_once
+    assert sorted_once.count == len(lead_events)
     assert score_lead(definition, lead, lead_events, lead_calls, AS_OF, account, matches=sorted_once) == plain
     # the events themselves are not read when matches are given
     assert score_lead(definition, lead, [], lead_calls, AS_OF, account, matches=sorted_once) == plain

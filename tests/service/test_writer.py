@@ -149,6 +149,36 @@ def test_writes_queued_together_commit_together_and_each_gets_its_own_answer(
         assert change.new_score == pytest.approx(group_scores[change.lead_id][0], abs=0.05)
 
 
+def test_a_second_refusal_in_a_group_is_rolled_back_alone(acme: Workspace, service: Service) -> None:
+    """The group runs without savepoints; the first refusal rolls it back and the others run again,
+    each in a savepoint, so the second refusal takes back only its own write."""
+
+    def refused(event_id: str) -> Write[None]:
+        def write(session: Session, ctx: Context) -> Done[None]:
+            ingest.add_events(session, ctx, [{"event_id": event_id, "lead_id": "L-3", "type": "page_viewed"}])
+            raise InputError(f"{event_id} refused after it had written")
+
+        return write
+
+    one, bad, two, worse, three = in_one_group(
+        service,
+        acme,
+        [
+            events(("r-1", "L-1", "page_viewed")),
+            refused("bad-1"),
+            events(("r-2", "L-3", "page_viewed")),
+            refused("bad-2"),
+            events(("r-3", "L-2", "page_viewed")),
+        ],
+    )
+    for future, name in ((bad, "bad-1"), (worse, "bad-2")):
+        with pytest.raises(InputError, match=f"{name} refused"):
+            future.result()
+    assert [f.result().value.accepted for f in (one, two, three)] == [1, 1, 1]
+    assert stored_events(acme) == {"r-1", "r-2", "r-3"}
+    assert {c.lead_id for c in three.result().changes.values()} >= {"L-2"}
+
+
 def test_history_names_each_leads_own_cause(acme: Workspace, service: Service) -> None:
     in_one_group(
         service,

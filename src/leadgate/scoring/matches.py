@@ -78,6 +78,7 @@ class Matches:
 
     rules: tuple[Candidates, ...]
     triggers: tuple[Candidates, ...]
+    count: int = 0  # how many events were sorted, matched or not
 
     @classmethod
     def of(cls, definition: Definition, events: Iterable[Event]) -> Matches:
@@ -91,7 +92,9 @@ class Matches:
             [list(x) for x in (*self.rules, *self.triggers)] if slots is None else [[] for _ in range(slots)]
         )
         by_type = plan.by_type
+        count = self.count
         for event in events:
+            count += 1
             wanted = by_type.get(event.type)
             if wanted is None:
                 continue
@@ -100,7 +103,7 @@ class Matches:
                 if guard is None or guard.test(props, _NEVER):
                     found[slot].append((event.ts, event))
         n = len(plan.rules_timed)
-        return Matches(tuple(found[:n]), tuple(found[n:]))
+        return Matches(tuple(found[:n]), tuple(found[n:]), count)
 
 
 # sorting tests only conditions that do not read the time: they are given one they never look at

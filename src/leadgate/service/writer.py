@@ -4,8 +4,10 @@ The API does not write from its request threads. It hands each write (a `Write`:
 session and the workspace's context) to the `Writer`, whose one thread per process takes every write
 waiting, up to `max_group`, and runs them together:
 
-1. each write in a savepoint of one transaction, so a write that is refused (`InputError`, `Conflict`,
-   ...) is rolled back alone and its caller gets the error;
+1. each write in one transaction. A write that is refused (`InputError`, `Conflict`, ...) gets its
+   error; the group is rolled back and the other writes run again, each in a savepoint this time, so
+   that a second refusal is rolled back alone (refusals are rare, and a savepoint costs two statements
+   per write, so the first run goes without);
 2. then the leads the writes touched are re-scored once, with their accounts' leads (roll-ups), each
    with its own cause, in the same transaction (`live.rescore_each`): a lead that three writes touched
    is scored once, with everything they stored;
@@ -59,6 +61,15 @@ class Written(Generic[T]):
 
 
 Write = Callable[[Session, Context], Done[T]]
+
+
+class _Refused(Exception):
+    """A write of a group run without savepoints was refused: the group's transaction is rolled back."""
+
+    def __init__(self, index: int, error: LeadgateError) -> None:
+        super().__init__(str(error))
+        self.index = index
+        self.error = error
 
 
 @dataclass
@@ -128,9 +139,15 @@ class Writer:
                 group.append(more)
             self._run(group)
 
-    def _run(self, group: list[_Job]) -> None:
+    def _run(self, group: list[_Job], savepoints: bool = False) -> None:
         try:
-            answers = self._commit(group)
+            answers = self._commit(group, savepoints)
+        except _Refused as refused:  # rolled back: answer the refused write, run the others with savepoints
+            group[refused.index].future.set_exception(refused.error)
+            rest = group[: refused.index] + group[refused.index + 1 :]
+            if rest:
+                self._run(rest, savepoints=True)
+            return
         except BaseException as exc:  # every caller must be answered
             if len(group) == 1:
                 if not isinstance(exc, LeadgateError):
@@ -149,17 +166,25 @@ class Writer:
             else:
                 job.future.set_result(answer)
 
-    def _commit(self, group: list[_Job]) -> list[Written[Any] | BaseException]:
+    def _commit(self, group: list[_Job], savepoints: bool) -> list[Written[Any] | BaseException]:
+        """Without `savepoints`, a refusal rolls the whole group back (`_Refused`): refusals are rare,
+        and a savepoint costs two statements per write."""
         alone = len(group) == 1
         with self.store.transaction() as session:
             contexts: dict[int, Context] = {}
             done: list[Done[Any] | BaseException] = []
-            for job in group:
+            for index, job in enumerate(group):
                 ctx = contexts.get(job.workspace_pk)
                 if ctx is None:
                     ctx = contexts[job.workspace_pk] = self.context(session, job.workspace_pk)
-                if alone:  # a refusal rolls the whole transaction back: no savepoint needed
+                if alone:  # a refusal rolls the whole transaction back and is the answer
                     done.append(job.write(session, ctx))
+                    continue
+                if not savepoints:
+                    try:
+                        done.append(job.write(session, ctx))
+                    except LeadgateError as exc:
+                        raise _Refused(index, exc) from exc
                     continue
                 try:
                     with session.begin_nested():

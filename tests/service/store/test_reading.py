@@ -195,7 +195,7 @@ def test_leads_read_at_different_times_each_get_exactly_their_new_events(url: st
             loaded = load_leads(
                 session, ctx.active.definition, ctx.active.readers, [pk, other], NOW, ctx.active.pk
             )
-        return {lead_id: len(found) for lead_id, found in loaded.events.items()}
+        return {lead_id: found.count for lead_id, found in loaded.matches.items()}
 
     with store.transaction() as session:
         ingest.add_events(session, ctx, events_of("L1", 0, 5))  # L1 read: from here on

@@ -31,11 +31,11 @@ from leadgate.service.vocabulary import Converters, converters, stored_fields, t
 class Loaded:
     leads: dict[int, Lead] = field(default_factory=dict)  # by lead key
     accounts: dict[str, Account] = field(default_factory=dict)  # by account_id
-    events: dict[str, list[Event]] = field(default_factory=dict)  # by lead_id
+    events: dict[str, list[Event]] = field(default_factory=dict)  # by lead_id (without an event cache)
     calls: dict[str, list[Call]] = field(default_factory=dict)  # by lead_id
     unfit: dict[int, list[str]] = field(default_factory=dict)  # lead key -> fields left out
     current: dict[int, tuple[float, str, str]] = field(default_factory=dict)  # stored (score, grade, stage)
-    matches: dict[str, Matches] = field(default_factory=dict)  # by lead_id, from the event cache
+    matches: dict[str, Matches] = field(default_factory=dict)  # by lead_id: the events, from the event cache
     # what the stored score used: its definition version's key, and the roll-ups it read (None: unknown)
     used: dict[int, tuple[int, dict[str, Any] | None]] = field(default_factory=dict)
 
@@ -170,7 +170,7 @@ class EventCache:
     new. Reads happen in write transactions only (readers' sessions have no cache).
     What a transaction reads is kept only when it commits (`after_commit`); a lead's events are kept
     for one definition version (properties are typed by its vocabulary); least recently used leads are
-    dropped past `max_events`. Events later than the re-score's `as_of` are read too and filtered here.
+    dropped past `max_events`. Events later than the re-score's `as_of` are read too (scoring leaves them out).
     Each lead's events are also kept sorted to the rules (`scoring.matches`): a rule's condition is
     tested on an event once, not at every re-score.
     """
@@ -189,9 +189,9 @@ class EventCache:
         definition_pk: int,
         keys: list[int],
         kinds: list[str],
-        as_of: datetime,
-    ) -> tuple[dict[int, list[Event]], dict[int, Matches]]:
-        """Each lead's events up to `as_of`, and all its events sorted to the definition's rules."""
+    ) -> dict[int, Matches]:
+        """Each lead's events sorted to the definition's rules (scoring leaves out those after its
+        `as_of`)."""
         with self._lock:
             known = {
                 pk: self._leads[(definition_pk, pk)] for pk in keys if (definition_pk, pk) in self._leads
@@ -221,8 +221,7 @@ class EventCache:
         pending = session.info.setdefault("leadgate_events", {})
         for pk in keys:
             pending[(definition_pk, pk)] = Cached(top, found.get(pk, []), matches[pk])
-        now = as_of.timestamp()
-        return {pk: [e for _, e in found.get(pk, ()) if e.ts <= now] for pk in keys}, matches
+        return matches
 
     def keep(self, pending: dict[tuple[int, int], Cached]) -> None:
         """Keep what a committed transaction read."""
@@ -330,8 +329,9 @@ def load_leads(
     colleagues: bool = False,
 ) -> Loaded:
     """The leads (with `colleagues`, every lead of their accounts too) with their accounts, events and
-    calls up to `as_of`, and their current scores. Events come through the session's `EventCache` in
-    write transactions (keyed by `definition_pk`), else straight from the store."""
+    calls up to `as_of`, and their current scores. In write transactions events come through the
+    session's `EventCache` (keyed by `definition_pk`) as `matches`, sorted to the rules; else straight
+    from the store, up to `as_of`, as `events`."""
     out = Loaded()
     if not lead_pks:
         return out
@@ -388,8 +388,9 @@ def load_leads(
             read = _read_events(session, readers, keys, kinds, as_of)
             by_pk = {pk: [e for _, e in rows] for pk, rows in read.items()}
         else:
-            by_pk, matches = cache.events(session, definition, readers, definition_pk, keys, kinds, as_of)
+            matches = cache.events(session, definition, readers, definition_pk, keys, kinds)
             out.matches = {out.leads[pk].lead_id: m for pk, m in matches.items() if pk in out.leads}
+            return out
         out.events = {
             out.leads[pk].lead_id: found for pk, found in by_pk.items() if found and pk in out.leads
         }
