@@ -128,4 +128,18 @@ def json_converter(vtype: ValueType) -> Callable[[Any], Any]:
             return slow(value)
 
         return member
+    if kind is Kind.LIST:
+        allowed = frozenset(vtype.values) if vtype.values else None
+
+        def items(value: Any) -> Any:
+            # a non-empty list of clean items (as stored) keeps its items as they are
+            if type(value) is list and value:
+                if allowed is not None:
+                    if all(type(v) is str and v in allowed for v in value):
+                        return tuple(value)
+                elif all(type(v) is str and v and v == v.strip() for v in value):
+                    return tuple(value)
+            return slow(value)
+
+        return items
     return slow
