@@ -163,6 +163,43 @@ def test_one_event_and_a_batch(workspace: Workspace, api: httpx.Client) -> None:
     assert workspace.count(tables.Event) == 5
 
 
+def test_a_batchs_events_find_their_leads_by_id_then_email_then_anonymous_id(
+    workspace: Workspace, api: httpx.Client
+) -> None:
+    lead(api, 201, lead_id="K-1", email="kim@example.com")
+    lead(api, 201, lead_id="K-2", email="kai@example.com")
+    lead(api, 201, anonymous_id="visitor-9")
+    items = [
+        {**event("K-1", "k-1"), "lead_id": None, "email": "kim@example.com"},  # by email
+        {**event("K-1", "k-2"), "email": "kai@example.com"},  # the lead_id wins over another's email
+        {**event("K-1", "k-3"), "lead_id": "K-404", "email": "kai@example.com"},  # unknown id: the email
+        {**event("K-1", "k-4"), "lead_id": None, "anonymous_id": "visitor-9"},
+        {**event("K-1", "k-5"), "lead_id": "K-new"},  # created (the workspace creates unknown leads)
+        {**event("K-1", "k-6"), "lead_id": "K-new"},  # the lead the batch made
+    ]
+    r = api.post("/v1/events", json={"events": items})
+    assert r.status_code == 201, r.text
+    assert (r.json()["accepted"], r.json()["leads_created"]) == (6, 1)
+    with workspace.store.reading() as session:
+        owners = dict(
+            session.execute(
+                select(tables.Event.event_id, tables.Lead.lead_id)
+                .join(tables.Lead, tables.Lead.id == tables.Event.lead_pk)
+                .where(tables.Event.workspace_pk == workspace.pk)
+            ).all()
+        )
+    anonymous = owners["k-4"]
+    assert anonymous.startswith("anon:")
+    assert owners == {
+        "k-1": "K-1",
+        "k-2": "K-1",
+        "k-3": "K-2",
+        "k-4": anonymous,
+        "k-5": "K-new",
+        "k-6": "K-new",
+    }
+
+
 def test_the_same_event_id_is_stored_once(workspace: Workspace, api: httpx.Client) -> None:
     lead(api, 201, lead_id="L-1", email="pat@example.com")
     first = api.post("/v1/events", json=event("L-1", "e-1", url="/pricing"))

@@ -53,6 +53,14 @@ _LEAD_KEY = {
     for name in ("lead_id", "email", "anonymous_id")
 }
 
+_LEAD_KEYS = {  # a batch's leads: one query per kind of key
+    name: select(_leads.c[name], _leads.c.id).where(
+        _leads.c.workspace_pk == bindparam("workspace"),
+        _leads.c[name].in_(bindparam("values", expanding=True)),
+    )
+    for name in ("lead_id", "email", "anonymous_id")
+}
+
 
 @dataclass
 class Outcome:
@@ -383,7 +391,7 @@ def add_events(
             [replace_path(p, f"events.{i}") for i, problems in outcome.rejected for p in problems]
         )
     rows: list[dict[str, Any]] = []
-    leads: dict[tuple[str, str], int] = {}
+    leads = _known_leads(session, ctx, [event for _, event, _ in checked]) if len(checked) > 1 else {}
     for index, event, props in checked:
         try:
             lead_pk, created = _lead_of_event(session, ctx, event, leads)
@@ -463,6 +471,19 @@ def checked_properties(ctx: Context, event: EventIn, undeclared: set[str]) -> di
     if problems:
         raise InputError(problems)
     return {k: v for k, v in stored.items() if v is not None}
+
+
+def _known_leads(session: Session, ctx: Context, events: list[EventIn]) -> dict[tuple[str, str], int]:
+    """The stored leads a batch's events name, by (kind of key, value), read at once (see `lead_key`:
+    an event's lead is the one its lead_id names, else its email, else its anonymous_id)."""
+    connection = session.connection()
+    found: dict[tuple[str, str], int] = {}
+    for name, statement in _LEAD_KEYS.items():
+        values = sorted({v for event in events if (v := getattr(event, name))})
+        if values:
+            rows = connection.execute(statement, {"workspace": ctx.workspace_pk, "values": values})
+            found.update(((name, value), int(pk)) for value, pk in rows)
+    return found
 
 
 def _lead_of_event(
