@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
+from leadgate.errors import UsageError
 from leadgate.service.store import Store, database, open_store, tables
 from leadgate.service.store.database import make_engine
 from leadgate.service.store.migrate import current_revision, downgrade, head_revision, upgrade
@@ -152,3 +153,22 @@ def test_a_pooled_connection_the_server_dropped_is_replaced(
         assert session.execute(text("SELECT pg_backend_pid()")).scalar() != pid
     store.close()
     databases.drop_all()
+
+
+def test_sqlite_syncs_every_commit_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def synchronous() -> int:
+        engine = make_engine(f"sqlite:///{tmp_path / 'sync.db'}")
+        try:
+            with engine.connect() as connection:
+                return int(connection.exec_driver_sql("PRAGMA synchronous").scalar_one())
+        finally:
+            engine.dispose()
+
+    assert synchronous() == 1  # NORMAL: a commit survives the process, not a power cut
+    monkeypatch.setenv("LEADGATE_SQLITE_SYNCHRONOUS", "FULL")
+    assert synchronous() == 2  # FULL
+    monkeypatch.setenv("LEADGATE_SQLITE_SYNCHRONOUS", "sometimes")
+    with pytest.raises(
+        UsageError, match="LEADGATE_SQLITE_SYNCHRONOUS must be normal or full; got 'sometimes'"
+    ):
+        make_engine(f"sqlite:///{tmp_path / 'sync.db'}")

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from threading import Lock
 from typing import Any
@@ -25,6 +26,8 @@ import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+from leadgate.errors import UsageError
 
 DEFAULT_PATH = Path("leadgate.db")
 
@@ -52,7 +55,7 @@ def make_engine(url: str, **options: Any) -> Engine:
             json_deserializer=orjson.loads,
             **options,
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, synchronous=sqlite_synchronous()))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     engine = create_engine(
@@ -100,11 +103,25 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+SYNCHRONOUS = ("normal", "full")
+
+
+def sqlite_synchronous() -> str:
+    """`LEADGATE_SQLITE_SYNCHRONOUS`: `normal` (the default) or `full`. In WAL mode, `normal` loses no
+    committed transaction when the process crashes, but an operating system crash or a power cut can
+    take back the last ones committed; `full` syncs the log to disk at every commit, so that nothing
+    committed is ever lost, for a slower commit (group commit shares it among the writes waiting)."""
+    value = os.environ.get("LEADGATE_SQLITE_SYNCHRONOUS", "normal").strip().lower()
+    if value not in SYNCHRONOUS:
+        raise UsageError(f"LEADGATE_SQLITE_SYNCHRONOUS must be normal or full; got {value!r}")
+    return value
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, synchronous: str = "normal") -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" hook below starts transactions
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")  # one of SYNCHRONOUS
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
