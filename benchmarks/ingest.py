@@ -141,6 +141,9 @@ def cpu_snapshot(server_pid: int | None, pg_database: str | None = None) -> dict
             found = _stat(entry)
             if found is not None:
                 procs[int(entry)] = found
+    if server_pid is not None:  # its main thread: the event loop, when the server is one process
+        main = _stat(f"{server_pid}/task/{server_pid}")
+        out["server_main_thread"] = main[2] if main is not None else 0.0
     for pid, (name, ppid, seconds) in procs.items():
         if server_pid is not None and (pid == server_pid or ppid == server_pid):
             out["server"] += seconds
@@ -644,6 +647,10 @@ def phase(
         # CPU time is less disturbed than wall time by other work on the machine
         "server_cpu_ms_per_event": got["cpu"]["server_cpu_s"] * 1000 / events if events else None,
         "postgres_cpu_ms_per_event": got["cpu"]["postgres_cpu_s"] * 1000 / events if events else None,
+        # one server process: its main thread runs the event loop (HTTP, FastAPI), the others the writer
+        "server_event_loop_cpu_ms_per_event": got["cpu"]["server_main_thread_cpu_s"] * 1000 / events
+        if events and args.server_workers == 1
+        else None,
         "client_loop": got["loop"],
         # group commit (one server process's counts: /healthz answers from one worker)
         "writes_per_transaction": writes / transactions if transactions else None,
@@ -901,6 +908,9 @@ def _load_cell(p: dict[str, Any], backend: str) -> str:
         else f"; server CPU {per_event:.2f} ms per event"
         + ("" if db is None else f" (+ PostgreSQL {db:.2f} ms)")
     )
+    loop = p.get("server_event_loop_cpu_ms_per_event")
+    if per_event is not None and loop is not None:
+        cost += f" (event loop thread {loop:.2f}, writer and other threads {per_event - loop:.2f})"
     grouped = p.get("writes_per_transaction")
     if grouped is not None:
         cost += f"; {grouped:.1f} requests per transaction"
