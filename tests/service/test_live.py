@@ -343,6 +343,31 @@ def test_a_colleague_is_rescored_only_when_the_rollups_its_score_read_move(
     assert event(4, "M-a") == {"M-a", "M-c"}
 
 
+def test_values_that_no_longer_fit_are_named_on_every_lead_of_the_account(
+    api: httpx.Client, workspace: Workspace
+) -> None:
+    post(api, "/v1/leads", {"lead_id": "N-1", "email": "ann@acme.com", "account": ACME})
+    post(api, "/v1/leads", {"lead_id": "N-2", "email": "bea@acme.com", "fields": {"seniority": "vp"}})
+    # values stored under another vocabulary (written straight to the store: the API would refuse them)
+    with workspace.store.transaction() as session:
+        session.execute(
+            update(tables.Account)
+            .where(tables.Account.workspace_pk == workspace.pk, tables.Account.account_id == "acme")
+            .values(fields={"employees": "many", "industry": "software"})
+        )
+        session.execute(
+            update(tables.Lead)
+            .where(tables.Lead.workspace_pk == workspace.pk, tables.Lead.lead_id == "N-2")
+            .values(fields={"seniority": "wizard"})
+        )
+    for n, lead_id in enumerate(["N-1", "N-2"]):
+        item = {"event_id": f"n-{n}", "lead_id": lead_id, "type": "page_viewed", "time": iso(now())}
+        post(api, "/v1/events", item)
+    assert get_lead(api, "N-1")["score"]["unfit_fields"] == ["account.employees"]
+    assert get_lead(api, "N-2")["score"]["unfit_fields"] == ["account.employees", "lead.seniority"]
+    assert rules(get_lead(api, "N-2")).get("decision-maker") is None  # the unfit value counts as missing
+
+
 def test_an_account_change_rescores_its_leads(api: httpx.Client) -> None:
     post(
         api,

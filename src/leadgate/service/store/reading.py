@@ -33,7 +33,7 @@ class Loaded:
     accounts: dict[str, Account] = field(default_factory=dict)  # by account_id
     events: dict[str, list[Event]] = field(default_factory=dict)  # by lead_id (without an event cache)
     calls: dict[str, list[Call]] = field(default_factory=dict)  # by lead_id
-    unfit: dict[int, list[str]] = field(default_factory=dict)  # lead key -> fields left out
+    unfit: dict[int, list[str]] = field(default_factory=dict)  # fields left out (lead. and account.)
     current: dict[int, tuple[float, str, str]] = field(default_factory=dict)  # stored (score, grade, stage)
     matches: dict[str, Matches] = field(default_factory=dict)  # by lead_id: the events, from the event cache
     # what the stored score used: its definition version's key, and the roll-ups it read (None: unknown)
@@ -346,6 +346,7 @@ def load_leads(
     if colleagues:  # a lead and its colleague both asked for come twice
         lead_rows = list({row[0]: row for row in lead_rows}.values())
     keys = sorted(row[0] for row in lead_rows)
+    account_unfit: dict[str, list[str]] = {}  # each account's fields left out, for each of its leads
     for (
         pk,
         lead_id,
@@ -368,11 +369,18 @@ def load_leads(
             out.current[pk] = (score, grade, stage)
             out.used[pk] = (scored_by, rollups)
         unfit: list[str] = []
-        if account_pk is not None and account_id not in out.accounts:
-            out.accounts[account_id] = Account(
-                account_id, domain, name, typed(account_fields or {}, readers.account, unfit)
-            )
-        out.leads[pk] = Lead(lead_id, email, account_id, created_at, typed(fields or {}, readers.lead, unfit))
+        if account_pk is not None:
+            if account_id not in out.accounts:
+                bad: list[str] = []
+                out.accounts[account_id] = Account(
+                    account_id, domain, name, typed(account_fields or {}, readers.account, bad)
+                )
+                account_unfit[account_id] = [f"account.{field_name}" for field_name in bad]
+            unfit += account_unfit[account_id]
+        bad = []
+        lead_fields = typed(fields or {}, readers.lead, bad)
+        unfit += [f"lead.{field_name}" for field_name in bad]
+        out.leads[pk] = Lead(lead_id, email, account_id, created_at, lead_fields)
         found = _json(called[0]) if called and called[0] is not None else None
         if found:
             out.calls[lead_id] = [
