@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from leadgate.service import versions
 from leadgate.service.store import tables
-from service.support import EXAMPLE_TEXT, Workspace, cli
+from leadgate.service.workspace import DefinitionCache
+from service.support import EXAMPLE_TEXT, Workspace, cli, iso, now, parse_time
 
 # version 2: a pricing page view is worth more, a rule is gone, a rule is new, the A grade is higher
 V2 = (
@@ -218,3 +221,51 @@ def test_the_cli_refuses_a_definition_that_does_not_load(workspace: Workspace, t
     assert broken.exit_code == 3, broken.output
     assert f":{line}:" in broken.output and "employeez" in broken.output
     assert workspace.count(tables.DefinitionVersion) == 1
+
+
+@pytest.mark.slow
+def test_every_lead_is_rescored_as_of_now_and_a_fading_score_is_not_news(
+    workspace: Workspace, api: httpx.Client
+) -> None:
+    assert api.post("/v1/leads", json=LEAD).status_code == 201
+    assert api.post("/v1/leads", json={"lead_id": "L-2", "email": "sam@acme.com"}).status_code == 201
+    event = {"event_id": "e-1", "lead_id": "L-1", "type": "page_viewed", "time": iso(now() - timedelta(days=9)),
+             "properties": {"url": "/pricing"}}  # fmt: skip
+    assert api.post("/v1/events", json=event).status_code == 201
+    before = {i: api.get(f"/v1/leads/{i}").json() for i in ("L-1", "L-2")}
+
+    r = api.post("/v1/definitions/rescore")
+    assert r.status_code == 200, r.text
+    assert r.json()["rescored"]["leads"] == 2 and r.json()["rescored"]["newer"] == 0
+    for lead_id, was in before.items():
+        view = api.get(f"/v1/leads/{lead_id}").json()
+        assert parse_time(view["score"]["as_of"]) > parse_time(was["score"]["as_of"])
+        assert view["score"]["definition_version"] == 1
+        # the score fades a little (or not at all, on the points grid): no history row for that
+        assert view["history"]["score_changes"] == was["history"]["score_changes"]
+
+    # the CLI does the same
+    done = cli(workspace.store.url, "definitions", "rescore", "--workspace", workspace.name)
+    assert done.returncode == 0, done.stderr
+    assert "re-scored 2 leads" in done.stderr
+
+    # only an admin may (it is the activation's permission)
+    assert workspace.client("marketing").post("/v1/definitions/rescore").status_code == 403
+
+
+def test_a_lead_rescored_live_meanwhile_keeps_its_newer_score(
+    workspace: Workspace, api: httpx.Client
+) -> None:
+    assert api.post("/v1/leads", json=LEAD).status_code == 201
+    stored = api.get("/v1/leads/L-1").json()["score"]
+    an_hour_ago = now() - timedelta(hours=1)  # a re-score whose scores are older than the live one
+    done = versions.rescore_active(workspace.store, workspace.name, DefinitionCache(), lambda: an_hour_ago)
+    assert (done.leads, done.newer, done.changed) == (1, 1, 0)
+    assert api.get("/v1/leads/L-1").json()["score"] == stored
+
+
+def test_a_rescore_needs_an_active_version(new_workspace: Callable[..., Workspace]) -> None:
+    workspace = new_workspace(definition=None)
+    r = workspace.client().post("/v1/definitions/rescore")
+    assert r.status_code == 404
+    assert "no definition version is active" in r.text

@@ -1,4 +1,4 @@
-"""Service commands: serve, tokens, definitions (publish, list, show, diff, activate), workspace."""
+"""Service commands: serve, tokens, definitions (publish, list, show, diff, activate, rescore), workspace."""
 
 from __future__ import annotations
 
@@ -219,6 +219,27 @@ def definitions_activate(
 ) -> None:
     """Make a version active and re-score every lead with it."""
     _activate(open_store(database_url), workspace, number, by)
+
+
+@definitions_app.command("rescore")
+@reports_errors
+def definitions_rescore(
+    workspace: WorkspaceName = DEFAULT_WORKSPACE,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Re-score every lead with the active version, as of now (run it nightly: engagement fades with
+    time, and a lead is re-scored live only when something happens to it)."""
+    with counting_bar("re-scoring", err) as bar:
+        task = bar.add_task("leads", total=None)
+        done = versions.rescore_active(
+            open_store(database_url),
+            workspace,
+            DefinitionCache(),
+            utc_now,
+            lambda n, total: bar.update(task, completed=n, total=total),
+        )
+    newer = f"; {done.newer} kept the newer score live scoring gave them meanwhile" if done.newer else ""
+    err.print(f"re-scored {done.leads} leads, {done.changed} changed score, grade or stage{newer}")
 
 
 def _activate(store: Store, workspace: str, number: int, by: str) -> None:

@@ -6,7 +6,7 @@ the batch engines do). The touched leads are re-scored; a colleague is re-scored
 stored score read (those some rule reads: `rollups_read`, kept with the score) differ from the new ones,
 or its score is from another version or does not say (scores stored by a definition's activation).
 Otherwise its score would come out the same but for the time it is as of, and it is left as it is
-(engagement fading with time is what a nightly `leadgate rescore` is for).
+(engagement fading with time is what a nightly `leadgate definitions rescore` is for).
 Each re-scored lead's current score is replaced. A row in `score_changes` records old → new score,
 grade and stage with the cause and the definition version, for every lead the change was about, and
 for any other lead whose grade or stage moved (a colleague's score drifting with decay is not news);

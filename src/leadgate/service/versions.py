@@ -1,4 +1,4 @@
-"""Definition versions: publish (immutable, numbered), list, show, compare, activate.
+"""Definition versions: publish (immutable, numbered), list, show, compare, activate; re-score every lead.
 
 Exactly one version is active per workspace (the workspace row points at it). Publishing checks the
 file completely first: a definition that does not load is refused with its problems, and nothing is
@@ -20,7 +20,7 @@ from leadgate.service.diff import Difference, diff
 from leadgate.service.errors import InputError, NotFound
 from leadgate.service.live import record
 from leadgate.service.store import Store, tables
-from leadgate.service.workspace import DefinitionCache, context_of, find_workspace
+from leadgate.service.workspace import Context, DefinitionCache, context_of, find_workspace
 
 
 @dataclass(frozen=True)
@@ -163,35 +163,96 @@ def activate(
     The batch engine (DuckDB, reading the store through Ibis) scores every lead at once, exactly as live
     scoring would (the conformance tests hold it to that); the scores are then stored in chunks of
     leads, each chunk one transaction, with the same history rows as live scoring."""
-    from leadgate.batch.store import score_store
-
     with store.transaction() as session:
         workspace = find_workspace(session, workspace_name)
         version = set_active(session, workspace, number, by, clock())
         ctx = context_of(session, workspace, cache, clock)
+    done = _rescore_store(store, ctx, f"definition v{number} activated", True, clock, progress, chunk)
+    return Activation(version, done.leads, done.changed)
+
+
+@dataclass(frozen=True)
+class Rescore:
+    leads: int  # leads scored
+    changed: int  # leads whose stored score, grade or stage changed
+    newer: int  # leads left as they were: re-scored live after the re-score began
+
+
+def rescore_active(
+    store: Store,
+    workspace_name: str,
+    cache: DefinitionCache,
+    clock: Callable[[], datetime],
+    progress: Callable[[int, int], None] | None = None,
+    chunk: int = 2000,
+) -> Rescore:
+    """Re-score every lead with the active version, as of now (run it nightly, say). Engagement fades
+    with time, but a lead is re-scored live only when something happens to it (or to a roll-up of its
+    account that a rule reads), so a quiet lead keeps the score of its last change until this runs.
+    History rows are written for leads whose grade or stage moved (a score fading is not news)."""
+    with store.reading() as session:
+        ctx = context_of(session, find_workspace(session, workspace_name), cache, clock)
+    if ctx.active is None:
+        raise NotFound("no definition version is active: publish one and activate it first")
+    return _rescore_store(store, ctx, "re-score of every lead", False, clock, progress, chunk)
+
+
+_CURRENT = select(tables.LeadScore.lead_pk, tables.LeadScore.definition_pk, tables.LeadScore.as_of)
+
+
+def _rescore_store(
+    store: Store,
+    ctx: Context,
+    cause: str,
+    news: bool,
+    clock: Callable[[], datetime],
+    progress: Callable[[int, int], None] | None,
+    chunk: int,
+) -> Rescore:
+    """Score every lead of the workspace with the active version at once (the batch engine: DuckDB
+    reading the store through Ibis, exactly as live scoring would, as the conformance tests hold it),
+    then store the scores in chunks of leads, each chunk one transaction, with history rows as live
+    scoring writes them (`news`: for every lead whose score moved; else only when grade or stage did).
+    A lead re-scored live with the same version after the scores' `as_of` keeps that newer score."""
+    from leadgate.batch.store import score_store
+
+    assert ctx.active is not None
+    with store.reading() as session:
         pk_of: dict[str, int] = {
             lead_id: pk
             for lead_id, pk in session.execute(
-                select(tables.Lead.lead_id, tables.Lead.id).where(tables.Lead.workspace_pk == workspace.id)
+                select(tables.Lead.lead_id, tables.Lead.id).where(
+                    tables.Lead.workspace_pk == ctx.workspace_pk
+                )
             )
         }
-    assert ctx.active is not None
     total = len(pk_of)
     if progress:
         progress(0, total)
-    scores = score_store(ctx.active.definition, store.url, workspace_name, clock()) if pk_of else []
-    done = changed = 0
-    cause = f"definition v{number} activated"
+    as_of = clock()
+    scores = score_store(ctx.active.definition, store.url, ctx.name, as_of) if pk_of else []
+    done = changed = newer = 0
     for start in range(0, len(scores), chunk):
         part = [s for s in scores[start : start + chunk] if s.lead_id in pk_of]
         with store.transaction() as session:
-            keys = {pk_of[s.lead_id] for s in part}
-            changes = record(session, ctx, part, pk_of, dict.fromkeys(keys, cause), keys)
+            keys = [pk_of[s.lead_id] for s in part]
+            later = {
+                pk
+                for pk, definition_pk, stored_at in session.execute(
+                    _CURRENT.where(tables.LeadScore.lead_pk.in_(keys))
+                )
+                if definition_pk == ctx.active.pk and stored_at > as_of
+            }
+            kept = [s for s in part if pk_of[s.lead_id] not in later]
+            about = {pk_of[s.lead_id] for s in kept} if news else set()
+            causes = {pk_of[s.lead_id]: cause for s in kept}
+            changes = record(session, ctx, kept, pk_of, causes, about)
         done += len(part)
+        newer += len(part) - len(kept)
         changed += sum(1 for c in changes.values() if c.moved)
         if progress:
             progress(done, total)
-    return Activation(version, total, changed)
+    return Rescore(total, changed, newer)
 
 
 def active_definition(

@@ -1,4 +1,4 @@
-"""Definition versions: publish, list, show, compare, activate."""
+"""Definition versions: publish, list, show, compare, activate; re-score every lead."""
 
 from __future__ import annotations
 
@@ -63,6 +63,18 @@ def diff(old: int, new: int, svc: ServiceDep, caller: CallerDep) -> dict[str, An
         "to": new,
         "changes": [{"kind": d.kind, "what": d.what, "detail": d.detail, "text": str(d)} for d in changes],
     }
+
+
+@router.post("/rescore", summary="Re-score every lead with the active version, as of now")
+def rescore(svc: ServiceDep, caller: CallerDep) -> dict[str, Any]:
+    """Engagement fades with time, and a lead is re-scored live only when something happens to it: run
+    this nightly, say, so that quiet leads' scores fade too. History rows are written for leads whose
+    grade or stage moved. A lead re-scored live while this runs keeps its newer score (`newer`)."""
+    caller.require("activate")
+    with svc.store.reading() as session:
+        name = svc.workspace(session, caller).name
+    done = versions.rescore_active(svc.store, name, svc.cache, svc.clock)
+    return {"rescored": {"leads": done.leads, "changed": done.changed, "newer": done.newer}}
 
 
 @router.post("/{number}/activate", summary="Make a version active and re-score every lead with it")
