@@ -101,7 +101,8 @@ def test_out_of_order_events_score_as_in_order(api: httpx.Client) -> None:
     for rule, points in rules(a).items():
         assert rules(b)[rule] == pytest.approx(points, rel=1e-4)
     assert rules(a)["careers-page"] == -10  # decay-free rules give exactly the same points
-    assert rules(a)["webinar"] == rules(b)["webinar"] != 0
+    # the two leads are scored at their own moments (one's events do not move the other's roll-ups)
+    assert rules(b)["webinar"] == pytest.approx(rules(a)["webinar"], rel=1e-4) and rules(b)["webinar"] != 0
     blog = {c["rule"]: c for c in b["score"]["trace"]}["blog"]
     assert blog["events"] == 3  # the weekly limit held although the newest views arrived first
 
