@@ -77,6 +77,17 @@ def events_for(lead_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def pricing_view(event_id: str, lead_id: str) -> dict[str, Any]:
+    """A pricing page view two days ago: positive points, so the lead counts as an engaged contact."""
+    return {
+        "event_id": event_id,
+        "lead_id": lead_id,
+        "type": "page_viewed",
+        "time": iso(now() - timedelta(days=2)),
+        "properties": {"url": "/pricing"},
+    }
+
+
 def test_out_of_order_events_score_as_in_order(api: httpx.Client) -> None:
     for lead_id in ("in-order", "out-of-order"):
         post(
@@ -245,13 +256,7 @@ def test_colleagues_engaging_change_a_leads_rollup_fit(api: httpx.Client) -> Non
         post(api, "/v1/leads", payload)
     sent: dict[str, list[dict[str, Any]]] = {}
     for lead_id in members:
-        item = {
-            "event_id": f"{lead_id}-e",
-            "lead_id": lead_id,
-            "type": "page_viewed",
-            "time": iso(now() - timedelta(days=2)),
-            "properties": {"url": "/pricing"},
-        }
+        item = pricing_view(f"{lead_id}-e", lead_id)
         sent[lead_id] = [item]
         first = get_lead(api, "L-a")
         assert "buying-committee" not in rules(first)
@@ -295,13 +300,7 @@ def test_a_colleague_is_rescored_only_when_the_rollups_its_score_read_move(
     sent: list[dict[str, Any]] = []
 
     def event(n: int, lead_id: str) -> set[str]:
-        item = {
-            "event_id": f"{lead_id}-{n}",
-            "lead_id": lead_id,
-            "type": "page_viewed",
-            "time": iso(now() - timedelta(days=2)),
-            "properties": {"url": "/pricing"},
-        }
+        item = pricing_view(f"{lead_id}-{n}", lead_id)
         sent.append(item)
         return {c["lead_id"] for c in post(api, "/v1/events", item)["changes"]}
 

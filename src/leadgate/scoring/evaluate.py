@@ -203,14 +203,14 @@ def _fired_triggers(
 ) -> list[tuple[str, str]]:
     fired: list[tuple[str, str]] = []
     now = as_of.timestamp()
-    timed = plan_of(definition).triggers_timed if matches is not None else None
+    timed = plan_of(definition).triggers_timed if matches is not None else ()
     for index, trigger in enumerate(definition.triggers):
         if trigger.event is None:
             if trigger.guard is not None and trigger.guard.test(ctx, as_of):
                 fired.append((trigger.id, trigger.reason))
             continue
         horizon = None if trigger.within_days is None else now - trigger.within_days * DAY
-        if matches is None or timed is None:
+        if matches is None:
             candidates: Iterable[tuple[float, Event]] = (
                 (event.ts, event) for event in events if event.type == trigger.event
             )

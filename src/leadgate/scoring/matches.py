@@ -82,15 +82,14 @@ class Matches:
 
     @classmethod
     def of(cls, definition: Definition, events: Iterable[Event]) -> Matches:
-        n = len(definition.engagement_rules)
-        return cls((), ()).plus(definition, events, n + len(definition.triggers))
+        plan = plan_of(definition)
+        empty = cls(tuple([] for _ in plan.rules_timed), tuple([] for _ in plan.triggers_timed))
+        return empty.plus(definition, events)
 
-    def plus(self, definition: Definition, events: Iterable[Event], slots: int | None = None) -> Matches:
+    def plus(self, definition: Definition, events: Iterable[Event]) -> Matches:
         """These matches and those of more events (which came after the ones already sorted)."""
         plan = plan_of(definition)
-        found = (
-            [list(x) for x in (*self.rules, *self.triggers)] if slots is None else [[] for _ in range(slots)]
-        )
+        found = [list(x) for x in (*self.rules, *self.triggers)]
         by_type = plan.by_type
         count = self.count
         for event in events:

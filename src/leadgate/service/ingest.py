@@ -391,10 +391,11 @@ def add_events(
             [replace_path(p, f"events.{i}") for i, problems in outcome.rejected for p in problems]
         )
     rows: list[dict[str, Any]] = []
-    leads = _known_leads(session, ctx, [event for _, event, _ in checked]) if len(checked) > 1 else {}
+    prefetched = len(checked) > 1  # then `leads` holds every stored lead the events name
+    leads = _known_leads(session, ctx, [event for _, event, _ in checked]) if prefetched else {}
     for index, event, props in checked:
         try:
-            lead_pk, created = _lead_of_event(session, ctx, event, leads)
+            lead_pk, created = _lead_of_event(session, ctx, event, leads, prefetched)
         except InputError as exc:
             if atomic:
                 raise InputError([replace_path(p, f"events.{index}") for p in exc.problems]) from None
@@ -487,8 +488,10 @@ def _known_leads(session: Session, ctx: Context, events: list[EventIn]) -> dict[
 
 
 def _lead_of_event(
-    session: Session, ctx: Context, event: EventIn, seen: dict[tuple[str, str], int]
+    session: Session, ctx: Context, event: EventIn, seen: dict[tuple[str, str], int], complete: bool
 ) -> tuple[int, bool]:
+    """`seen`: leads found or made so far, by key; `complete`: it holds every stored lead the event
+    could name (no need to ask the store)."""
     keys = [
         (k, v)
         for k, v in (("lead_id", event.lead_id), ("email", event.email), ("anonymous_id", event.anonymous_id))
@@ -497,7 +500,7 @@ def _lead_of_event(
     for key in keys:
         if key in seen:
             return seen[key], False
-    found = lead_key(session, ctx, event.lead_id, event.email, event.anonymous_id)
+    found = None if complete else lead_key(session, ctx, event.lead_id, event.email, event.anonymous_id)
     if found is not None:
         for k in keys:
             seen[k] = found

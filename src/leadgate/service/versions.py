@@ -197,9 +197,6 @@ def rescore_active(
     return _rescore_store(store, ctx, "re-score of every lead", False, clock, progress, chunk)
 
 
-_CURRENT = select(tables.LeadScore.lead_pk, tables.LeadScore.definition_pk, tables.LeadScore.as_of)
-
-
 def _rescore_store(
     store: Store,
     ctx: Context,
@@ -235,14 +232,15 @@ def _rescore_store(
     for start in range(0, len(scores), chunk):
         part = [s for s in scores[start : start + chunk] if s.lead_id in pk_of]
         with store.transaction() as session:
-            keys = [pk_of[s.lead_id] for s in part]
-            later = {
-                pk
-                for pk, definition_pk, stored_at in session.execute(
-                    _CURRENT.where(tables.LeadScore.lead_pk.in_(keys))
+            later = set(
+                session.scalars(
+                    select(tables.LeadScore.lead_pk).where(
+                        tables.LeadScore.lead_pk.in_([pk_of[s.lead_id] for s in part]),
+                        tables.LeadScore.definition_pk == ctx.active.pk,
+                        tables.LeadScore.as_of > as_of,
+                    )
                 )
-                if definition_pk == ctx.active.pk and stored_at > as_of
-            }
+            )
             kept = [s for s in part if pk_of[s.lead_id] not in later]
             about = {pk_of[s.lead_id] for s in kept} if news else set()
             causes = {pk_of[s.lead_id]: cause for s in kept}

@@ -169,7 +169,7 @@ class Writer:
     def _commit(self, group: list[_Job], savepoints: bool) -> list[Written[Any] | BaseException]:
         """Without `savepoints`, a refusal rolls the whole group back (`_Refused`): refusals are rare,
         and a savepoint costs two statements per write."""
-        alone = len(group) == 1
+        savepoints = savepoints and len(group) > 1  # a group of one is rolled back whole anyway
         with self.store.transaction() as session:
             contexts: dict[int, Context] = {}
             done: list[Done[Any] | BaseException] = []
@@ -177,9 +177,6 @@ class Writer:
                 ctx = contexts.get(job.workspace_pk)
                 if ctx is None:
                     ctx = contexts[job.workspace_pk] = self.context(session, job.workspace_pk)
-                if alone:  # a refusal rolls the whole transaction back and is the answer
-                    done.append(job.write(session, ctx))
-                    continue
                 if not savepoints:
                     try:
                         done.append(job.write(session, ctx))

@@ -153,11 +153,10 @@ def _typed_events(readers: Readers, rows: Sequence[Any]) -> dict[int, list[tuple
 
 @dataclass(frozen=True, slots=True)
 class Cached:
-    """A lead's events as a transaction read them: the table's last id then, (row id, event) in id
-    order, and the same events sorted to the definition's rules (`scoring.matches`)."""
+    """A lead's events as a transaction read them: the table's last id then, and the events sorted to
+    the definition's rules (`scoring.matches`), which is all that scoring reads of them."""
 
     last: int
-    rows: list[tuple[int, Event]]
     matches: Matches
 
 
@@ -199,28 +198,26 @@ class EventCache:
             for pk in known:
                 self._leads.move_to_end((definition_pk, pk))
         fresh = [pk for pk in keys if pk not in known]
-        found: dict[int, list[tuple[int, Event]]] = {}
         matches: dict[int, Matches] = {}
         if fresh:
-            found.update(_read_events(session, readers, fresh, kinds, _FAR_FUTURE))
+            read = _read_events(session, readers, fresh, kinds, _FAR_FUTURE)
             for pk in fresh:
-                matches[pk] = Matches.of(definition, (e for _, e in found.get(pk, ())))
+                matches[pk] = Matches.of(definition, (e for _, e in read.get(pk, ())))
         top: int | None = None
         if known:
             newer, top = _read_newer(session, readers, {pk: c.last for pk, c in known.items()}, kinds)
             for pk, cached in known.items():
                 added = newer.get(pk)
-                found[pk] = cached.rows + added if added else cached.rows
                 matches[pk] = (
                     cached.matches.plus(definition, (e for _, e in added)) if added else cached.matches
                 )
-        # every row up to the table's last id is in `found` now (this transaction holds the write lock),
-        # so the next read of these leads starts there, not at each lead's own last event
+        # every row up to the table's last id is sorted now (this transaction holds the write lock), so
+        # the next read of these leads starts there, not at each lead's own last event
         if top is None:
             top = session.connection().scalar(_TOP) or 0
         pending = session.info.setdefault("leadgate_events", {})
         for pk in keys:
-            pending[(definition_pk, pk)] = Cached(top, found.get(pk, []), matches[pk])
+            pending[(definition_pk, pk)] = Cached(top, matches[pk])
         return matches
 
     def keep(self, pending: dict[tuple[int, int], Cached]) -> None:
@@ -229,12 +226,12 @@ class EventCache:
             for key, cached in pending.items():
                 old = self._leads.pop(key, None)
                 if old is not None:
-                    self._size -= len(old.rows)
+                    self._size -= old.matches.count
                 self._leads[key] = cached
-                self._size += len(cached.rows)
+                self._size += cached.matches.count
             while self._size > self.max_events and self._leads:
                 _key, dropped = self._leads.popitem(last=False)
-                self._size -= len(dropped.rows)
+                self._size -= dropped.matches.count
 
 
 _TOP = text("SELECT max(id) FROM events")
