@@ -44,6 +44,13 @@ class Unauthorized(LeadgateError):
     exit_code = 7
 
 
+class Unavailable(LeadgateError):
+    """The service cannot answer now (its writer process ended before it answered: the write may or
+    may not be stored, and sending it again is safe where it is idempotent, as events are)."""
+
+    exit_code = 1
+
+
 def input_error(path: str, message: str) -> InputError:
     return InputError([Problem(message, path=path)])
 

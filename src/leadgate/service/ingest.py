@@ -36,6 +36,7 @@ from leadgate.service.payloads import AccountIn, CallIn, EventIn, LeadIn
 from leadgate.service.store import tables
 from leadgate.service.vocabulary import check_values, stored_form
 from leadgate.service.workspace import Context
+from leadgate.service.writer import Done
 
 GENERATED = ("anon:", "auto:")
 
@@ -359,6 +360,19 @@ class EventsOutcome:
     @property
     def causes(self) -> dict[int, str]:
         return dict.fromkeys(self.touched, self.cause)
+
+
+@dataclass(frozen=True)
+class AddEvents:
+    """`add_events` as a write for the writer (`POST /v1/events`): the leads are re-scored after, with
+    the other writes of its group. A value, not a closure, so that it can go to a writer process."""
+
+    items: Sequence[Any]
+    atomic: bool = False
+
+    def __call__(self, session: Session, ctx: Context) -> Done[EventsOutcome]:
+        outcome = add_events(session, ctx, self.items, atomic=self.atomic, live=False)
+        return Done(outcome, outcome.causes)
 
 
 def add_events(

@@ -30,6 +30,7 @@ from leadgate.service import ingest
 from leadgate.service.errors import Conflict, InputError
 from leadgate.service.payloads import AccountIn, EventIn, LeadIn
 from leadgate.service.workspace import Context
+from leadgate.service.writer import Done
 
 TYPES = ("track", "page", "screen", "identify", "group", "alias")
 PAGE_KEYS = ("url", "path", "title", "referrer", "search")
@@ -50,6 +51,17 @@ class SegmentOutcome:
     rejected: list[tuple[int, list[Problem]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     causes: dict[int, str] = field(default_factory=dict)  # leads to re-score, and why (`live=False`)
+
+
+@dataclass(frozen=True)
+class ApplyMessages:
+    """`apply` as a write for the writer (the Segment endpoints): see `ingest.AddEvents`."""
+
+    messages: list[Any]
+
+    def __call__(self, session: Session, ctx: Context) -> Done[SegmentOutcome]:
+        outcome = apply(session, ctx, self.messages, live=False)
+        return Done(outcome, outcome.causes)
 
 
 def apply(session: Session, ctx: Context, messages: list[Any], live: bool = True) -> SegmentOutcome:

@@ -14,12 +14,14 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from leadgate import __version__
+from leadgate.errors import UsageError
 from leadgate.service.api import definitions, errors, events, leads, segment, tokens
 from leadgate.service.api.deps import Service
 from leadgate.service.api.limits import DEFAULT_MAX_BODY, BodyLimit
 from leadgate.service.store import open_store
 from leadgate.service.tokens import Callers
 from leadgate.service.workspace import utc_now
+from leadgate.service.writer_process import WRITER_MODES
 
 DESCRIPTION = """The agreed definition of a qualified lead, applied to every lead as data arrives.
 
@@ -35,10 +37,13 @@ def create_app(
     max_body: int | None = None,
     max_batch: int | None = None,
     token_cache_seconds: float | None = None,
+    writer: str | None = None,
 ) -> FastAPI:
     """Settings default to the environment: LEADGATE_DATABASE_URL, LEADGATE_MAX_BODY_BYTES (1 MiB),
     LEADGATE_MAX_BATCH (5000 items), LEADGATE_TOKEN_CACHE_SECONDS (10: how long a token revoked
-    outside this server, e.g. with the CLI, may still be accepted; `DELETE /v1/tokens/…` acts at once)."""
+    outside this server, e.g. with the CLI, may still be accepted; `DELETE /v1/tokens/…` acts at once),
+    LEADGATE_WRITER (`process`, the default: writes run in a process of their own, see
+    `leadgate.service.writer_process`; `thread`: in this process)."""
     url = database_url or os.environ.get("LEADGATE_DATABASE_URL")
     body_limit = max_body or int(os.environ.get("LEADGATE_MAX_BODY_BYTES", DEFAULT_MAX_BODY))
     batch_limit = max_batch or int(os.environ.get("LEADGATE_MAX_BATCH", 5000))
@@ -48,10 +53,20 @@ def create_app(
         else float(os.environ.get("LEADGATE_TOKEN_CACHE_SECONDS", 10))
     )
 
+    writer_mode = writer or os.environ.get("LEADGATE_WRITER", "process").strip().lower()
+    if writer_mode not in WRITER_MODES:
+        raise UsageError(f"LEADGATE_WRITER must be {' or '.join(WRITER_MODES)}; got {writer_mode!r}")
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(url)
-        service = Service(store, clock=clock or utc_now, max_batch=batch_limit, callers=Callers(token_ttl))
+        service = Service(
+            store,
+            clock=clock or utc_now,
+            max_batch=batch_limit,
+            callers=Callers(token_ttl),
+            writer_mode=writer_mode,
+        )
         service.writer.start()
         app.state.service = service
         try:

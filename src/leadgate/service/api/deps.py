@@ -20,6 +20,7 @@ from leadgate.service.store import Store, tables
 from leadgate.service.tokens import Caller, Callers, caller_of
 from leadgate.service.workspace import Context, DefinitionCache, context_by_key, utc_now
 from leadgate.service.writer import Write, Writer, Written
+from leadgate.service.writer_process import WriterProcess
 
 T = TypeVar("T")
 
@@ -33,10 +34,14 @@ class Service:
     clock: Callable[[], datetime] = utc_now
     max_batch: int = 5000
     callers: Callers = field(default_factory=Callers)
-    writer: Writer = field(init=False)
+    writer_mode: str = "thread"  # or "process": see `leadgate.service.writer_process`
+    writer: Writer | WriterProcess = field(init=False)
 
     def __post_init__(self) -> None:
-        self.writer = Writer(self.store, self.workspace_context)
+        if self.writer_mode == "process":
+            self.writer = WriterProcess(self.store.url, self.clock)
+        else:
+            self.writer = Writer(self.store, self.workspace_context)
 
     def context(self, session: Session, caller: Caller) -> Context:
         return self.workspace_context(session, caller.workspace_pk)

@@ -17,6 +17,7 @@ from leadgate.service.errors import (
     NotFound,
     TooLarge,
     Unauthorized,
+    Unavailable,
     validation_problem,
 )
 
@@ -28,6 +29,7 @@ STATUS: tuple[tuple[type[LeadgateError], int, str], ...] = (
     (TooLarge, 413, "payload too large"),
     (DefinitionError, 422, "the definition does not load"),
     (InputError, 422, "invalid input"),
+    (Unavailable, 503, "service unavailable"),
     (LeadgateError, 400, "bad request"),
 )
 

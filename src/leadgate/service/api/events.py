@@ -6,15 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 
 from leadgate.service import ingest
 from leadgate.service.api.deps import CallerDep, ServiceDep
 from leadgate.service.api.errors import problem_json
 from leadgate.service.errors import InputError
 from leadgate.service.payloads import EventBatchIn, EventIn
-from leadgate.service.workspace import Context
-from leadgate.service.writer import Done
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
@@ -59,12 +56,7 @@ async def post_events(
     batch = "events" in payload
     items: list[Any] = ingest.parse(EventBatchIn, payload).events if batch else [payload]
     svc.check_batch(len(items), "events")
-
-    def write(session: Session, ctx: Context) -> Done[ingest.EventsOutcome]:
-        outcome = ingest.add_events(session, ctx, items, atomic=atomic, live=False)
-        return Done(outcome, outcome.causes)
-
-    written = await svc.write(caller, write)
+    written = await svc.write(caller, ingest.AddEvents(items, atomic))
     outcome = written.value
     if not batch and outcome.rejected:
         raise InputError(outcome.rejected[0][1])

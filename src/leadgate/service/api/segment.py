@@ -8,15 +8,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 
 from leadgate.errors import Problem
 from leadgate.service import segment
 from leadgate.service.api.deps import BasicDeclared, CallerDep, ServiceDep
 from leadgate.service.api.errors import problem_json
 from leadgate.service.errors import InputError
-from leadgate.service.workspace import Context
-from leadgate.service.writer import Done, Write
 
 router = APIRouter(prefix="/v1", tags=["segment"], dependencies=[BasicDeclared])
 
@@ -29,14 +26,6 @@ def _answer(outcome: segment.SegmentOutcome) -> dict[str, Any]:
         "rejected": [{"index": i, "errors": [problem_json(p) for p in ps]} for i, ps in outcome.rejected],
         "notes": outcome.notes,
     }
-
-
-def _applying(messages: list[Any]) -> Write[segment.SegmentOutcome]:
-    def write(session: Session, ctx: Context) -> Done[segment.SegmentOutcome]:
-        outcome = segment.apply(session, ctx, messages, live=False)
-        return Done(outcome, outcome.causes)
-
-    return write
 
 
 Message = Annotated[dict[str, Any], Body()]
@@ -56,7 +45,7 @@ def _single(kind: str) -> Callable[..., Awaitable[dict[str, Any]]]:
 
     async def endpoint(message: Message, svc: ServiceDep, caller: CallerDep) -> dict[str, Any]:
         caller.require("send_events")
-        outcome = (await svc.write(caller, _applying([{**message, "type": kind}]))).value
+        outcome = (await svc.write(caller, segment.ApplyMessages([{**message, "type": kind}]))).value
         if outcome.rejected:  # refused, so nothing of it was stored
             raise InputError(outcome.rejected[0][1])
         return _answer(outcome)
@@ -77,7 +66,7 @@ async def batch(message: Message, svc: ServiceDep, caller: CallerDep) -> Any:
     if not isinstance(messages, list) or not messages:
         raise InputError([Problem("expected a non-empty list of messages", path="batch")])
     svc.check_batch(len(messages), "batch", "messages")
-    outcome = (await svc.write(caller, _applying(messages))).value
+    outcome = (await svc.write(caller, segment.ApplyMessages(messages))).value
     if outcome.rejected and not outcome.accepted and not outcome.duplicates:
         return JSONResponse({"error": "invalid input", **_answer(outcome), "success": False}, status_code=422)
     return _answer(outcome)
