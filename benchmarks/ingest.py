@@ -131,6 +131,15 @@ def _serves(pid: int, database: str) -> bool:
     return f" {database} " in title or any(shared in title for shared in PG_SHARED)
 
 
+def _is_writer(pid: int) -> bool:
+    """Whether a process of the server's is a writer process (`LEADGATE_WRITER=process`, the default)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"leadgate.service.writer_process" in command
+
+
 def cpu_snapshot(server_pid: int | None, pg_database: str | None = None) -> dict[str, float]:
     """CPU seconds used so far by this process, the server (and its children), PostgreSQL (for
     `pg_database`; other databases' work counts as the machine's), and the whole machine."""
@@ -145,9 +154,18 @@ def cpu_snapshot(server_pid: int | None, pg_database: str | None = None) -> dict
     if server_pid is not None:  # its main thread: the event loop, when the server is one process
         main = _stat(f"{server_pid}/task/{server_pid}")
         out["server_main_thread"] = main[2] if main is not None else 0.0
-    for pid, (name, ppid, seconds) in procs.items():
-        if server_pid is not None and (pid == server_pid or ppid == server_pid):
+        out["server_writer_process"] = 0.0
+    family = {server_pid} if server_pid is not None else set()
+    grown = True
+    while grown:  # the server, its uvicorn workers, their writer processes
+        more = {pid for pid, (_name, ppid, _s) in procs.items() if ppid in family} - family
+        family |= more
+        grown = bool(more)
+    for pid, (name, _ppid, seconds) in procs.items():
+        if pid in family:
             out["server"] += seconds
+            if pid != server_pid and _is_writer(pid):
+                out["server_writer_process"] += seconds
         elif name == "postgres" and pg_database is not None and _serves(pid, pg_database):
             out["postgres"] += seconds
     try:
@@ -663,6 +681,10 @@ def phase(
         "server_event_loop_cpu_ms_per_event": got["cpu"]["server_main_thread_cpu_s"] * 1000 / events
         if events and args.server_workers == 1
         else None,
+        # the writer's own process (LEADGATE_WRITER=process, the default); 0 when it runs in a thread
+        "server_writer_process_cpu_ms_per_event": got["cpu"]["server_writer_process_cpu_s"] * 1000 / events
+        if events
+        else None,
         "client_loop": got["loop"],
         # group commit (one server process's counts: /healthz answers from one worker)
         "writes_per_transaction": writes / transactions if transactions else None,
@@ -930,7 +952,11 @@ def _load_cell(p: dict[str, Any], backend: str) -> str:
         + ("" if db is None else f" (+ PostgreSQL {db:.2f} ms)")
     )
     loop = p.get("server_event_loop_cpu_ms_per_event")
-    if per_event is not None and loop is not None:
+    writer = p.get("server_writer_process_cpu_ms_per_event") or 0.0
+    if per_event is not None and loop is not None and writer > 0:
+        cost += (f" (event loop thread {loop:.2f}, writer process {writer:.2f}, "
+                 f"other threads and processes {per_event - loop - writer:.2f})")  # fmt: skip
+    elif per_event is not None and loop is not None:
         cost += f" (event loop thread {loop:.2f}, writer and other threads {per_event - loop:.2f})"
     grouped = p.get("writes_per_transaction")
     if grouped is not None:

@@ -139,6 +139,13 @@ class Writer:
                 group.append(more)
             self._run(group)
 
+    def run_group(self, writes: list[tuple[int, Write[Any]]]) -> list[Future[Written[Any]]]:
+        """Run these (workspace key, write) pairs as one group in the calling thread (a writer process
+        does: see `writer_process`), and hand back each one's answer, ready."""
+        jobs = [_Job(workspace_pk, write, Future()) for workspace_pk, write in writes]
+        self._run(jobs)
+        return [job.future for job in jobs]
+
     def _run(self, group: list[_Job], savepoints: bool = False) -> None:
         try:
             answers = self._commit(group, savepoints)

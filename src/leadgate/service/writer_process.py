@@ -3,17 +3,19 @@
 A server process spends its CPU in two places: the event loop (HTTP, routing, validation, answers)
 and the writer (storing, re-scoring, committing: see `leadgate.service.writer`). In one process the
 two share one core, because only one thread runs Python at a time. `WriterProcess` runs the same
-`Writer` in a child process (started with `spawn`, with its own store connection and event cache),
-so the two run side by side:
+`Writer` in a child process (`python -m leadgate.service.writer_process`, with its own store
+connection and event cache), so the two run side by side:
 
 - the server sends each write (a picklable function of the session and the workspace's context, such
-  as `ingest.AddEvents`) down a pipe, and a thread reads the answers (`Written`, or the error the write
-  raised) as the child commits them;
-- the child's main thread reads the pipe and queues each write on its `Writer`, whose thread groups
-  them exactly as in one process: nothing is answered before it is committed;
-- `close` sends a stop, and the child finishes every write it has received before it exits. A child
-  that dies fails the writes waiting on it (`Unavailable`: the server answers 503) and is started again at the next
-  write. The child ignores SIGINT (Ctrl-C reaches the whole process group): the server stops it.
+  as `ingest.AddEvents`) down a socket pair from a thread of its own, so that a big batch never holds
+  up the event loop, and another thread reads the answers (`Written`, or the error the write raised);
+- the child, one thread, takes every write waiting (up to `max_group`) and runs them as one group with
+  `Writer.run_group`, exactly as the writer's thread does in one process; it answers once the group
+  has committed, so nothing is answered before it is stored;
+- `close` sends a stop, and the child finishes every write sent before it, then exits. A child that
+  dies fails the writes waiting on it (`Unavailable`: the server answers 503) and is started again at
+  the next write. The child ignores SIGINT (Ctrl-C reaches the whole process group): the server stops
+  it.
 
 `LEADGATE_WRITER=thread` keeps the writer in the server's process (see `api.create_app`).
 """
@@ -21,13 +23,16 @@ so the two run side by side:
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
 import itertools
 import logging
-import multiprocessing
+import os
 import pickle
+import queue
 import signal
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -59,9 +64,11 @@ class WriterProcess:
         self._ids = itertools.count()
         self._pending: dict[int, Future[Any]] = {}
         self._lock = threading.Lock()  # the pipe's sending end and `_pending`
-        self._process: multiprocessing.process.BaseProcess | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._pipe: Connection | None = None
         self._reader: threading.Thread | None = None
+        self._outbox: queue.SimpleQueue[tuple[Connection, int, bytes] | None] = queue.SimpleQueue()
+        self._sender: threading.Thread | None = None
 
     def start(self) -> None:
         with self._lock:
@@ -70,30 +77,36 @@ class WriterProcess:
     def _start(self) -> None:
         """Start the child and wait until it has opened the store (its errors surface here)."""
         if self._process is not None:
-            self._process.join(timeout=0)  # a child that died: reaped
-        context = multiprocessing.get_context("spawn")
-        ours, theirs = context.Pipe()
-        process = context.Process(
-            target=_child,
-            args=(theirs, self.url, self.clock, self.max_group),
-            name="leadgate-writer",
-            daemon=True,
-        )
-        process.start()
-        theirs.close()
+            self._process.poll()  # a child that died: reaped
+        ours, theirs = socket.socketpair()
+        with theirs:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "leadgate.service.writer_process", str(theirs.fileno())],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                # the server's import path, so that the child can unpickle every write it is sent
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+            )
+        pipe = Connection(ours.detach())
         try:
-            ready = ours.recv()
-        except EOFError:
-            process.join()
-            raise RuntimeError(f"the writer process exited at start ({process.exitcode})") from None
+            pipe.send((self.url, self.clock, self.max_group))
+            ready = pipe.recv()
+        except (EOFError, OSError):
+            pipe.close()
+            code = process.wait()
+            raise RuntimeError(f"the writer process exited at start ({code})") from None
         if isinstance(ready, BaseException):
-            process.join()
+            pipe.close()
+            process.wait()
             raise ready
-        self._process, self._pipe = process, ours
+        self._process, self._pipe = process, pipe
         self._reader = threading.Thread(
-            target=self._read, args=(ours,), name="leadgate-writer-answers", daemon=True
+            target=self._read, args=(pipe,), name="leadgate-writer-answers", daemon=True
         )
         self._reader.start()
+        if self._sender is None:
+            self._sender = threading.Thread(target=self._send, name="leadgate-writer-sends", daemon=True)
+            self._sender.start()
 
     def submit(self, workspace_pk: int, write: Write[T]) -> Future[Written[T]]:
         future: Future[Written[T]] = Future()
@@ -106,12 +119,24 @@ class WriterProcess:
             assert self._pipe is not None
             key = next(self._ids)
             self._pending[key] = future
-            try:
-                self._pipe.send_bytes(pickle.dumps(key) + message)
-            except OSError as exc:
-                del self._pending[key]
-                raise Unavailable(f"the writer process is gone ({exc})") from exc
+            self._outbox.put((self._pipe, key, pickle.dumps(key) + message))
         return future
+
+    def _send(self) -> None:
+        """The sender thread: writes go down the pipe in order, and a big one never holds up the
+        event loop while the child is busy (it reads the pipe between groups)."""
+        while True:
+            item = self._outbox.get()
+            if item is None:
+                return
+            pipe, key, data = item
+            try:
+                pipe.send_bytes(data)
+            except OSError as exc:
+                with self._lock:
+                    future = self._pending.pop(key, None)
+                if future is not None:
+                    future.set_exception(Unavailable(f"the writer process is gone ({exc})"))
 
     async def write(self, workspace_pk: int, write: Write[T]) -> Written[T]:
         """Queue a write and wait, without blocking the event loop, until it is committed."""
@@ -120,21 +145,21 @@ class WriterProcess:
     def close(self) -> None:
         """Let the child finish every write sent so far, then stop it."""
         with self._lock:
-            pipe, process, reader = self._pipe, self._process, self._reader
-            self._process = None  # no restart from here on
-        if pipe is not None:
-            try:
-                with self._lock:
-                    pipe.send_bytes(b"")
-            except OSError:
-                pass
+            pipe, process, reader, sender = self._pipe, self._process, self._reader, self._sender
+            self._process = self._sender = None  # no restart from here on
+            if pipe is not None:
+                self._outbox.put((pipe, -1, b""))  # after every write sent so far
+            self._outbox.put(None)
+        if sender is not None:
+            sender.join()
         if reader is not None:
             reader.join()
         if process is not None:
-            process.join(timeout=60)
-            if process.is_alive():
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
                 process.kill()
-                process.join()
+                process.wait()
 
     def _read(self, pipe: Connection) -> None:
         """The answers, as the child sends them, until the pipe closes."""
@@ -163,10 +188,11 @@ class WriterProcess:
             future.set_exception(Unavailable("the writer process ended before it answered this write"))
 
 
-def _child(pipe: Connection, url: str, clock: Callable[[], datetime], max_group: int) -> None:
+def _child(pipe: Connection) -> None:
     """The child process: a `Writer` on its own store, fed from the pipe."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from leadgate.service.store import open_store
+
+    url, clock, max_group = pipe.recv()
 
     try:
         store = open_store(url, migrate=False)
@@ -177,42 +203,53 @@ def _child(pipe: Connection, url: str, clock: Callable[[], datetime], max_group:
         return
     cache = DefinitionCache()
     writer = Writer(store, lambda session, pk: context_by_key(session, pk, cache, clock), max_group)
-    sending = threading.Lock()
-
-    def answer(key: int, future: Future[Any]) -> None:
-        error = future.exception()
-        message = (key, error is None, future.result() if error is None else _sendable(error))
-        try:
-            data = pickle.dumps((*message, writer.groups, writer.writes), pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:  # an answer that does not pickle (it was committed)
-            lost = RuntimeError(f"committed, but the answer does not pickle: {type(exc).__name__}: {exc}")
-            data = pickle.dumps((key, False, lost, writer.groups, writer.writes))
-        with sending:
-            pipe.send_bytes(data)
-
-    writer.start()
     pipe.send(True)
     try:
-        while True:
+        stopping = False
+        while not stopping:
             try:
-                data = pipe.recv_bytes()
-            except EOFError:  # the server is gone: finish what was received
+                batch = [pipe.recv_bytes()]
+                while len(batch) < max_group and pipe.poll():
+                    batch.append(pipe.recv_bytes())
+            except EOFError:  # the server is gone
                 break
-            if not data:
-                break
-            message = io.BytesIO(data)  # the write's key, then the write
-            key = pickle.load(message)
-            try:
-                workspace_pk, write = pickle.load(message)
-            except Exception as exc:
-                with sending:
-                    pipe.send_bytes(pickle.dumps((key, False, _sendable(exc), writer.groups, writer.writes)))
-                continue
-            writer.submit(workspace_pk, write).add_done_callback(functools.partial(answer, key))
+            if b"" in batch:  # the stop: after the writes before it
+                batch, stopping = batch[: batch.index(b"")], True
+            _run(pipe, writer, batch)
     finally:
-        writer.close()
         store.close()
         pipe.close()
+
+
+def _run(pipe: Connection, writer: Writer, batch: list[bytes]) -> None:
+    """Run the writes received as one group, and send each its answer."""
+    keys: list[int] = []
+    writes: list[tuple[int, Any]] = []
+    answers: list[bytes] = []
+    for data in batch:
+        message = io.BytesIO(data)  # the write's key, then the write
+        key = pickle.load(message)
+        try:
+            writes.append(pickle.load(message))
+            keys.append(key)
+        except Exception as exc:  # answered at once: it never reaches the store
+            answers.append(pickle.dumps((key, False, _sendable(exc), writer.groups, writer.writes)))
+    futures = writer.run_group(writes) if writes else []
+    for key, future in zip(keys, futures, strict=True):
+        error = future.exception()
+        try:
+            answers.append(
+                pickle.dumps(
+                    (key, error is None, future.result() if error is None else _sendable(error),
+                     writer.groups, writer.writes),
+                    pickle.HIGHEST_PROTOCOL,
+                )
+            )  # fmt: skip
+        except Exception as exc:  # an answer that does not pickle (it was committed)
+            lost = RuntimeError(f"committed, but the answer does not pickle: {type(exc).__name__}: {exc}")
+            answers.append(pickle.dumps((key, False, lost, writer.groups, writer.writes)))
+    for data in answers:
+        pipe.send_bytes(data)
 
 
 def _sendable(error: BaseException) -> BaseException:
@@ -222,3 +259,13 @@ def _sendable(error: BaseException) -> BaseException:
         return error
     except Exception:
         return RuntimeError(f"{type(error).__name__}: {error}")
+
+
+def main(argv: list[str]) -> None:
+    """`python -m leadgate.service.writer_process FD`: the child, on the socket FD (see `WriterProcess`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the server stops us
+    _child(Connection(int(argv[0])))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
