@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadgate.points import GRID, decayed, quantize, show
+from leadgate.points import GRID, decayed, decayed_sum, quantize, show
 
 finite = st.floats(min_value=-1_000_000, max_value=1_000_000, allow_nan=False, allow_infinity=False)
 
@@ -107,3 +107,18 @@ def test_decay_of_negative_points_is_the_mirror_of_positive_points(points: float
 )
 def test_show_writes_whole_numbers_plainly_and_others_to_two_decimals(points: float, text: str) -> None:
     assert show(points) == text
+
+
+@settings(max_examples=300)
+@given(
+    st.floats(min_value=-500, max_value=500, allow_nan=False),
+    st.lists(st.floats(min_value=-30, max_value=3650, allow_nan=False), max_size=60),
+    st.floats(min_value=0.01, max_value=720, allow_nan=False),
+)
+def test_a_decayed_sum_is_the_sum_of_decayed_points_bit_for_bit(
+    points: float, ages: list[float], half_life: float
+) -> None:
+    one_by_one = sum(decayed(points, age, half_life) for age in ages)
+    together = decayed_sum(points, ages, half_life)
+    assert together == one_by_one
+    assert on_grid(together)

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from leadgate.definition import Definition
 from leadgate.definition.rules import EngagementRule
-from leadgate.points import decayed, quantize, show
+from leadgate.points import decayed_sum, quantize, show
 from leadgate.records import Event
 from leadgate.scoring.matches import Matches, plan_of
 from leadgate.scoring.result import Contribution
@@ -126,7 +126,7 @@ def _rule_total(rule: EngagementRule, matched: list[tuple[float, Event]], now: f
     if half_life is None:
         raw = quantize(points) * len(matched)
     else:
-        raw = sum(decayed(points, (now - ts) / DAY, half_life) for ts, _ in matched)
+        raw = decayed_sum(points, [(now - ts) / DAY for ts, _ in matched], half_life)
     total = raw
     capped = rule.max_points is not None and abs(raw) > rule.max_points
     if capped:
