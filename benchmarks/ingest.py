@@ -5,7 +5,8 @@
 
 What it measures, per backend, against a server running as a separate process on loopback
 (`python -m uvicorn --factory leadgate.service.api:create_app`, --server-workers processes, default 1,
-log level warning, no access log) and a load generator in another process (asyncio, hand-written
+log level warning, no access log; its writer in a process of its own, or with --server-writer thread in
+the server's process) and a load generator in another process (asyncio, hand-written
 HTTP/1.1 over keep-alive connections, so that the client costs as little CPU as possible: client and
 server share the machine's cores):
 1. set-up: a fresh store (a SQLite file in a temporary directory; a PostgreSQL database created and
@@ -543,10 +544,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(url: str, work: Path, workers: int) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
+def running_server(
+    url: str, work: Path, workers: int, writer: str = "process"
+) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
     port = free_port()
     logfile = work / f"server-{port}.log"
-    env = {**os.environ, "LEADGATE_DATABASE_URL": url}
+    env = {**os.environ, "LEADGATE_DATABASE_URL": url, "LEADGATE_WRITER": writer}
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "leadgate.service.api:create_app", "--host", "127.0.0.1",
            "--port", str(port), "--log-level", "warning", "--no-access-log"]  # fmt: skip
     if workers > 1:
@@ -880,7 +883,7 @@ def run_backend(backend: str, args: argparse.Namespace, work: Path, now: datetim
         log(f"{LABEL[backend]}: re-scoring one lead with {RESCORE_EVENTS} events x {args.rescore_runs} ...")
         out["rescore"] = rescore_one(url, population, args.rescore_runs)
         log(f"{LABEL[backend]}: server ...")
-        with running_server(url, work, args.server_workers) as server:
+        with running_server(url, work, args.server_workers, args.server_writer) as server:
             out["single"] = phase("single", "single", args, url, server, population, work)
             out["events_batch"] = phase("events-batch", "events", args, url, server, population, work)
             out["segment_batch"] = phase("segment-batch", "segment", args, url, server, population, work)
@@ -888,6 +891,7 @@ def run_backend(backend: str, args: argparse.Namespace, work: Path, now: datetim
             view = get_json(server[1], f"/v1/leads/{sample}", population.tokens["admin"])
             out["sample_lead"] = {"lead_id": sample, "score": (view.get("score") or {}).get("score")}
         out["server_workers"] = args.server_workers
+        out["server_writer"] = args.server_writer
         log(f"{LABEL[backend]}: floor (raw inserts of {args.floor_rows:,} rows) ...")
         out["floor"] = floor_inserts(url, population, args.floor_rows, args.batch_size)
         floor_rate = out["floor"]["executemany"]["rows_per_s"]
@@ -1061,6 +1065,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rescore-runs", type=int, default=200)
     parser.add_argument("--floor-rows", type=int, default=50_000)
     parser.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--server-writer",
+        choices=("process", "thread"),
+        default="process",
+        help="LEADGATE_WRITER for the server: the writer in a process of its own (the default) or a thread",
+    )
     parser.add_argument(
         "--pg-url", default=PG_ADMIN_URL, help="a PostgreSQL database to create the benchmark's from"
     )
