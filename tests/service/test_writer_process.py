@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,3 +124,19 @@ def test_a_server_can_keep_its_writer_in_process(workspace: Workspace, tmp_path:
         assert stored(ws) == {"t-1"}
     finally:
         stop_server(server)
+
+
+def test_the_child_outlives_signals_to_the_group_and_ends_with_the_server(workspace: Workspace) -> None:
+    writer = WriterProcess(workspace.store.url)
+    writer.start()
+    process, pipe = writer._process, writer._pipe
+    assert process is not None and pipe is not None
+    os.kill(process.pid, signal.SIGTERM)  # as a service manager stopping the group: the server decides
+    os.kill(process.pid, signal.SIGINT)
+    assert writer.submit(workspace.pk, ingest.AddEvents([event("s-1", "L-8")])).result(60).value.accepted == 1
+    assert process.poll() is None
+    end = socket.socket(fileno=pipe.fileno())
+    end.shutdown(socket.SHUT_RDWR)  # as if the server were gone: the child sees the end of the pipe
+    end.detach()
+    assert process.wait(timeout=60) == 0
+    writer.close()

@@ -14,8 +14,9 @@ connection and event cache), so the two run side by side:
   has committed, so nothing is answered before it is stored;
 - `close` sends a stop, and the child finishes every write sent before it, then exits. A child that
   dies fails the writes waiting on it (`Unavailable`: the server answers 503) and is started again at
-  the next write. The child ignores SIGINT (Ctrl-C reaches the whole process group): the server stops
-  it.
+  the next write. The child ignores SIGINT and SIGTERM (Ctrl-C and service managers signal the whole
+  process group): the server stops it after its last answers, and it stops by itself when the server's
+  end of the pipe closes.
 
 `LEADGATE_WRITER=thread` keeps the writer in the server's process (see `api.create_app`).
 """
@@ -263,7 +264,10 @@ def _sendable(error: BaseException) -> BaseException:
 
 def main(argv: list[str]) -> None:
     """`python -m leadgate.service.writer_process FD`: the child, on the socket FD (see `WriterProcess`)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the server stops us
+    # Ctrl-C, or a service manager's SIGTERM, reaches the whole process group: the server stops us once
+    # it has its last answers (and if the server is gone, the pipe's end stops us)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _child(Connection(int(argv[0])))
 
 
