@@ -1,8 +1,9 @@
 """Group commit: the writes of concurrent requests share one transaction, and one re-score.
 
 The API does not write from its request threads. It hands each write (a `Write`: a function of the
-session and the workspace's context) to the `Writer`, whose one thread per process takes every write
-waiting, up to `max_group`, and runs them together:
+session and the workspace's context) to the `Writer`, whose one thread per process (or the one thread
+of a writer process of its own: see `writer_process` and `run_group`) takes every write waiting, up to
+`max_group`, and runs them together:
 
 1. each write in one transaction. A write that is refused (`InputError`, `Conflict`, ...) gets its
    error; the group is rolled back and the other writes run again, each in a savepoint this time, so

@@ -234,23 +234,26 @@ def _run(pipe: Connection, writer: Writer, batch: list[bytes]) -> None:
             writes.append(pickle.load(message))
             keys.append(key)
         except Exception as exc:  # answered at once: it never reaches the store
-            answers.append(pickle.dumps((key, False, _sendable(exc), writer.groups, writer.writes)))
+            answers.append(_answer(writer, key, exc))
     futures = writer.run_group(writes) if writes else []
     for key, future in zip(keys, futures, strict=True):
         error = future.exception()
-        try:
-            answers.append(
-                pickle.dumps(
-                    (key, error is None, future.result() if error is None else _sendable(error),
-                     writer.groups, writer.writes),
-                    pickle.HIGHEST_PROTOCOL,
-                )
-            )  # fmt: skip
-        except Exception as exc:  # an answer that does not pickle (it was committed)
-            lost = RuntimeError(f"committed, but the answer does not pickle: {type(exc).__name__}: {exc}")
-            answers.append(pickle.dumps((key, False, lost, writer.groups, writer.writes)))
+        answers.append(_answer(writer, key, future.result() if error is None else error))
     for data in answers:
         pipe.send_bytes(data)
+
+
+def _answer(writer: Writer, key: int, value: Any) -> bytes:
+    """One answer as the server reads it: (key, ok, the value or the error, the writer's counts)."""
+    ok = not isinstance(value, BaseException)
+    try:
+        return pickle.dumps(
+            (key, ok, value if ok else _sendable(value), writer.groups, writer.writes),
+            pickle.HIGHEST_PROTOCOL,
+        )
+    except Exception as exc:  # a value that does not pickle (the write was committed)
+        lost = RuntimeError(f"committed, but the answer does not pickle: {type(exc).__name__}: {exc}")
+        return pickle.dumps((key, False, lost, writer.groups, writer.writes))
 
 
 def _sendable(error: BaseException) -> BaseException:
