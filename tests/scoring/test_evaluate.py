@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import pytest
 
 from leadgate.definition import load_definition
@@ -408,3 +409,13 @@ def test_the_example_definition_end_to_end(build: Build, example_path: Path) -> 
         == result.score
         == result.fit + result.engagement + result.criteria
     )
+
+
+def test_a_result_as_json_is_its_dict(build: Build) -> None:
+    definition = build.definition(BODY)
+    events = [build.event("page_viewed", d, url="/pricing") for d in (1, 2, 9)]
+    result = score_lead(definition, build.lead(seniority="c_level"), events, [], build.as_of)
+    assert len(result.trace) >= 2
+    assert orjson.loads(result.as_json()) == result.as_dict()
+    with_unfit = orjson.loads(result.as_json(unfit_fields=["lead.x"]))
+    assert with_unfit == {**result.as_dict(), "unfit_fields": ["lead.x"]}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from hypothesis import given, settings
@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 
 from leadgate.definition import Definition
 from leadgate.records import Account, Call, Event, Lead
-from leadgate.scoring import score_lead, score_leads
+from leadgate.scoring import LeadScore, score_lead, score_leads
+from leadgate.scoring.engagement import last_positive_at, score_engagement
+from leadgate.scoring.evaluate import finish, lead_context
 from leadgate.scoring.matches import Matches, reads_time
-from strategies import AS_OF, accounts, calls, definitions, events, leads
+from strategies import AS_OF, DAY, accounts, calls, definitions, events, leads
 
 if TYPE_CHECKING:
     from conftest import Build
@@ -88,3 +90,62 @@ def test_score_leads_takes_matches_for_some_leads(build: Build) -> None:
     some = {"l1": Matches.of(definition, by_lead["l1"])}
     assert list(score_leads(definition, people, {}, by_lead, {}, build.as_of, some)) == plain
     assert plain[2].engagement == 6.0  # its limit, 2 a week, keeps two of its three
+
+
+@settings(max_examples=200, deadline=None)
+@given(definitions(), events(), st.lists(st.integers(-3 * DAY, 60 * DAY), min_size=1, max_size=4))
+def test_the_latest_event_worth_points_alone_is_what_scoring_finds(
+    definition: Definition, lead_events: list[Event], shifts: list[int]
+) -> None:
+    """`last_positive_at` (what the engaged-contacts roll-up reads of a colleague) without scoring."""
+    matches = Matches.of(definition, lead_events)
+    for shift in shifts:
+        as_of = AS_OF + timedelta(seconds=shift)
+        scored = score_engagement(definition, (), as_of, matches)
+        assert last_positive_at(definition, as_of, matches) == scored.last_positive_at
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    definitions(),
+    leads(),
+    accounts,
+    events(),
+    calls(),
+    st.lists(
+        st.tuples(st.integers(-3 * DAY, 60 * DAY), st.integers(0, 3), st.integers(0, 2), st.integers(0, 40)),
+        min_size=1,
+        max_size=5,
+    ),
+    st.integers(0, 25),
+)
+def test_scoring_with_a_memo_is_scoring_without(
+    definition: Definition,
+    lead: Lead,
+    account: Account | None,
+    lead_events: list[Event],
+    lead_calls: list[Call],
+    moments: list[tuple[int, int, int, int]],
+    cut: int,
+) -> None:
+    """A live scorer keeps a memo with the lead (`finish`, `lead_context`): its steps that read neither
+    events nor time come from it while the roll-ups they read, the persona and the calls allow. Scoring
+    at several moments (later and earlier), with other roll-ups and more events, gives exactly what
+    scoring without it gives."""
+
+    def scored(
+        kept: dict[object, object] | None, as_of: datetime, rollups: dict[str, float], matches: Matches
+    ) -> LeadScore:
+        ctx = lead_context(definition, lead, account, as_of, kept)
+        engagement = score_engagement(definition, (), as_of, matches)
+        return finish(definition, lead, ctx, engagement, rollups, lead_calls, as_of, matches, kept)
+
+    memo: dict[object, object] = {}
+    matches = Matches.of(definition, lead_events[:cut])
+    for step, (shift, contacts, engaged, attention) in enumerate(moments):
+        if step == 1:
+            matches = matches.plus(definition, lead_events[cut:])
+        as_of = AS_OF + timedelta(seconds=shift)
+        rollups = {"contacts": float(contacts), "bosses": float(contacts // 2), "engaged": float(engaged),
+                   "attention": float(attention)} if account is not None else {}  # fmt: skip
+        assert scored(memo, as_of, rollups, matches) == scored(None, as_of, rollups, matches)

@@ -25,6 +25,7 @@ TABLES = {
     "leads",
     "events",
     "calls",
+    "store_revision",
     "lead_scores",
     "score_changes",
     "stage_changes",
@@ -172,3 +173,19 @@ def test_sqlite_syncs_every_commit_when_asked(tmp_path: Path, monkeypatch: pytes
         UsageError, match="LEADGATE_SQLITE_SYNCHRONOUS must be normal or full; got 'sometimes'"
     ):
         make_engine(f"sqlite:///{tmp_path / 'sync.db'}")
+
+
+def test_every_write_transaction_adds_one_to_the_store_revision(store: Store) -> None:
+    with store.transaction() as session:
+        first = session.info["leadgate_revision"]
+    with store.transaction() as session:
+        assert session.info["leadgate_revision"] == first + 1
+    with pytest.raises(RuntimeError), store.transaction() as session:  # rolled back: not counted
+        assert session.info["leadgate_revision"] == first + 2
+        raise RuntimeError("rolled back")
+    with store.transaction() as session:
+        assert session.info["leadgate_revision"] == first + 2
+    with store.reading() as session:  # reading does not count
+        assert "leadgate_revision" not in session.info
+    with store.transaction() as session:
+        assert session.info["leadgate_revision"] == first + 3

@@ -15,6 +15,7 @@ bites adds an `engagement_cap` contribution, so the trace still adds up.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +24,8 @@ from leadgate.definition import Definition
 from leadgate.definition.rules import EngagementRule
 from leadgate.points import decayed_sum, quantize, show
 from leadgate.records import Event
-from leadgate.scoring.matches import Matches, plan_of
+from leadgate.scoring.derived import PerDefinition
+from leadgate.scoring.matches import Candidates, Matches, plan_of
 from leadgate.scoring.result import Contribution
 
 DAY = 86400.0
@@ -40,35 +42,28 @@ def score_engagement(
     definition: Definition, events: Iterable[Event], as_of: datetime, matches: Matches | None = None
 ) -> EngagementResult:
     """With `matches` (the same events, sorted to the rules: see `matches`), `events` is not read."""
-    now = as_of.timestamp()
     if matches is None:
-        rules_by_event = definition.rules_by_event
-        by_type: dict[str, list[tuple[float, Event]]] = {}
-        for event in events:
-            if event.type in rules_by_event:
-                ts = event.ts
-                if ts <= now:
-                    by_type.setdefault(event.type, []).append((ts, event))
-        timed = (True,) * len(definition.engagement_rules)
-    else:
-        timed = plan_of(definition).rules_timed
+        matches = Matches.of(definition, events)
+    now = as_of.timestamp()
+    timed = plan_of(definition).rules_timed
+    reasons = _reasons_of(definition)
     contributions: list[Contribution] = []
     last_positive: float | None = None
     for index, rule in enumerate(definition.engagement_rules):
-        if matches is None:
-            candidates = by_type.get(rule.event)
-        else:
-            candidates = [(ts, e) for ts, e in matches.rules[index] if ts <= now]
-        if not candidates:
+        times = matches.rule_times[index]
+        hi = bisect_right(times, now)  # events up to as_of
+        if not hi:
             continue
-        matched = _matching(rule, candidates, now, as_of, timed[index])
-        if not matched:
+        lo = 0 if rule.within_days is None else bisect_left(times, now - rule.within_days * DAY)
+        if lo >= hi:
             continue
-        contribution = _rule_total(rule, matched, now)
-        contributions.append(contribution)
+        kept = _kept(rule, matches.rules[index], times, lo, hi, now, as_of, timed[index])
+        if not kept:
+            continue
+        contributions.append(_rule_total(rule, kept, now, reasons[index]))
         if rule.points > 0:
-            latest = max(ts for ts, _ in matched)
-            last_positive = latest if last_positive is None else max(last_positive, latest)
+            latest = max(kept)
+            last_positive = latest if last_positive is None or latest > last_positive else last_positive
     raw = sum((c.points for c in contributions), 0.0)
     cap = definition.engagement_cap
     if cap is not None and raw > cap:
@@ -84,6 +79,68 @@ def score_engagement(
         )
         raw = cap
     return EngagementResult(raw, tuple(contributions), last_positive)
+
+
+def last_positive_at(definition: Definition, as_of: datetime, matches: Matches) -> float | None:
+    """`score_engagement(...).last_positive_at` alone (what the `engaged_contacts` roll-up reads of a
+    lead), without the points."""
+    now = as_of.timestamp()
+    timed = plan_of(definition).rules_timed
+    last: float | None = None
+    for index, rule in enumerate(definition.engagement_rules):
+        if rule.points <= 0:
+            continue
+        times = matches.rule_times[index]
+        hi = bisect_right(times, now)
+        if not hi or (last is not None and times[hi - 1] <= last):  # nothing later to find here
+            continue
+        lo = 0 if rule.within_days is None else bisect_left(times, now - rule.within_days * DAY)
+        if lo >= hi:
+            continue
+        if not timed[index] and (rule.limit_max is None or rule.limit_keep == "latest"):
+            latest = times[hi - 1]  # the latest event counts: a limit that keeps the latest keeps it
+        else:
+            kept = _kept(rule, matches.rules[index], times, lo, hi, now, as_of, timed[index])
+            if not kept:
+                continue
+            latest = max(kept)
+        last = latest if last is None or latest > last else last
+    return last
+
+
+def _kept(
+    rule: EngagementRule,
+    candidates: Candidates,
+    times: list[float],
+    lo: int,
+    hi: int,
+    now: float,
+    as_of: datetime,
+    test_when: bool,
+) -> list[float]:
+    """The times of the events the rule counts, of those in `candidates[lo:hi]` (sorted by time, up to
+    as_of, in its window): those whose `when` holds (`test_when`: it reads the time, so it is tested
+    now), then those its count limit keeps. Which of several events at the same time a limit keeps
+    does not change the result, which depends only on their times."""
+    if test_when and rule.guard is not None:
+        matched = _matching(rule, candidates[lo:hi], now, as_of, True)
+        return [ts for ts, _ in matched]
+    limit = rule.limit_max
+    if limit is None or (hi - lo <= limit and rule.limit_per_days is None):
+        return times[lo:hi]
+    latest = rule.limit_keep == "latest"
+    if rule.limit_per_days is None:
+        return times[max(lo, hi - limit) : hi] if latest else times[lo : min(hi, lo + limit)]
+    width = rule.limit_per_days * DAY
+    per_window: dict[int, int] = {}
+    kept = []
+    for ts in reversed(times[lo:hi]) if latest else times[lo:hi]:
+        window = math.floor((now - ts) / width)
+        seen = per_window.get(window, 0)
+        if seen < limit:
+            per_window[window] = seen + 1
+            kept.append(ts)
+    return kept
 
 
 def _matching(
@@ -120,24 +177,40 @@ def _matching(
     return kept
 
 
-def _rule_total(rule: EngagementRule, matched: list[tuple[float, Event]], now: float) -> Contribution:
+Reasons = dict[tuple[int, bool, bool], str]
+
+
+# per engagement rule, its reasons as written so far, by (events, decayed, capped): a rule's reason
+# depends on nothing else, and scoring the same leads again and again writes the same few
+def _no_reasons(definition: Definition) -> tuple[Reasons, ...]:
+    return tuple({} for _ in definition.engagement_rules)
+
+
+_reasons_of = PerDefinition(_no_reasons)
+
+
+def _rule_total(rule: EngagementRule, kept: list[float], now: float, reasons: Reasons) -> Contribution:
     half_life = rule.half_life_days
     points = rule.points
+    n = len(kept)
     if half_life is None:
-        raw = quantize(points) * len(matched)
+        raw = quantize(points) * n
     else:
-        raw = decayed_sum(points, [(now - ts) / DAY for ts, _ in matched], half_life)
+        raw = decayed_sum(points, [(now - ts) / DAY for ts in kept], half_life)
     total = raw
     capped = rule.max_points is not None and abs(raw) > rule.max_points
     if capped:
         assert rule.max_points is not None
         total = math.copysign(rule.max_points, raw)
-    n = len(matched)
-    what = rule.description or (f"{rule.event} where {rule.guard.text}" if rule.guard else rule.event)
-    reason = f"{what}: {n} event{'s' if n != 1 else ''}"
-    undecayed = rule.points * n
-    if half_life is not None and undecayed != raw:
-        reason += f", {show(undecayed)} before decay"
-    if capped:
-        reason += f", capped at {show(total)}"
+    undecayed = points * n
+    decayed = half_life is not None and undecayed != raw
+    reason = reasons.get((n, decayed, capped))
+    if reason is None:
+        what = rule.description or (f"{rule.event} where {rule.guard.text}" if rule.guard else rule.event)
+        reason = f"{what}: {n} event{'s' if n != 1 else ''}"
+        if decayed:
+            reason += f", {show(undecayed)} before decay"
+        if capped:
+            reason += f", capped at {show(total)}"
+        reasons[(n, decayed, capped)] = reason
     return Contribution("engagement", rule.id, total, reason, events=n, raw_points=raw)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
+
+import orjson
 
 from leadgate.points import show
 
@@ -58,11 +61,21 @@ class LeadScore:
         """The decision in a few words: disqualifiers, the fast-track trigger, then the biggest points."""
         out = [f"disqualified: {r}" for r in self.disqualified_reasons]
         out += [f"fast-track: {c.reason}" for c in self.trace if c.kind == "fast_track"]
-        scored = sorted((c for c in self.trace if c.points), key=lambda c: (-abs(c.points), c.rule))
-        out += [f"{'+' if c.points > 0 else ''}{show(c.points)} {c.reason}" for c in scored[:4]]
+        scored = [c for c in self.trace if c.points]
+        scored.sort(key=_weight)
+        out += [_line(c.points, c.reason) for c in scored[:4]]
         return tuple(out)
 
     def as_dict(self) -> dict[str, Any]:
+        return self._document([c.as_dict() for c in self.trace])
+
+    def as_json(self, **extra: Any) -> bytes:
+        """`as_dict()`, with `extra` keys, as JSON (the trace written straight from its contributions)."""
+        document = self._document(self.trace)
+        document.update(extra)
+        return orjson.dumps(document)
+
+    def _document(self, trace: Any) -> dict[str, Any]:
         return {
             "lead_id": self.lead_id,
             "account_id": self.account_id,
@@ -81,5 +94,15 @@ class LeadScore:
             "fast_track": self.fast_track,
             "stage": self.stage,
             "reasons": list(self.reasons),
-            "trace": [c.as_dict() for c in self.trace],
+            "trace": trace,
         }
+
+
+def _weight(c: Contribution) -> tuple[float, str]:
+    return (-abs(c.points), c.rule)
+
+
+@lru_cache(maxsize=8192)
+def _line(points: float, reason: str) -> str:
+    """A reason line: a rule's fit points and reasons come back lead after lead."""
+    return f"{'+' if points > 0 else ''}{show(points)} {reason}"

@@ -9,7 +9,7 @@ A lead counts itself. A lead with no account has no roll-ups (they are missing).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -28,11 +28,19 @@ class Member:
     last_positive_at: float | None  # epoch seconds
 
 
-def compute_rollups(definition: Definition, members: Iterable[Member], as_of: datetime) -> dict[str, float]:
+def compute_rollups(
+    definition: Definition,
+    members: Iterable[Member],
+    as_of: datetime,
+    only: Collection[str] | None = None,
+) -> dict[str, float]:
+    """The account's roll-ups over its leads (`only`: these roll-ups)."""
     people = list(members)
     now = as_of.timestamp()
     out: dict[str, float] = {}
     for rollup in definition.rollups:
+        if only is not None and rollup.id not in only:
+            continue
         where = rollup.where
         chosen = [m for m in people if where is None or where.test(m.context, as_of)]
         if rollup.measure == "contacts":

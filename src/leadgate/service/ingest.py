@@ -19,34 +19,30 @@ Identity:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from leadgate.errors import Problem
+from leadgate.records import Event
 from leadgate.service.errors import Conflict, InputError, NotFound, validation_problem
 from leadgate.service.live import Change, rescore
-from leadgate.service.payloads import AccountIn, CallIn, EventIn, LeadIn
+from leadgate.service.memory import recall_of
+from leadgate.service.payloads import AccountIn, CallIn, EventIn, LeadIn, ParsedEvent, Refused
 from leadgate.service.store import tables
-from leadgate.service.vocabulary import check_values, stored_form
+from leadgate.service.store.statements import run_many, stored_event_ids, stored_json, stored_time
+from leadgate.service.vocabulary import check_values, stored_form, typed
 from leadgate.service.workspace import Context
 from leadgate.service.writer import Done
 
 GENERATED = ("anon:", "auto:")
 
 _events, _leads = cast(Table, tables.Event.__table__), cast(Table, tables.Lead.__table__)
-_INSERT_EVENTS = {
-    dialect: maker(_events)
-    .on_conflict_do_nothing(index_elements=["workspace_pk", "event_id"])
-    .returning(_events.c.event_id)
-    for dialect, maker in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
 _LEAD_KEY = {
     name: select(_leads.c.id).where(
         _leads.c.workspace_pk == bindparam("workspace"), _leads.c[name] == bindparam("value")
@@ -98,8 +94,9 @@ def upsert_account(session: Session, ctx: Context, payload: AccountIn, live: boo
     outcome = Outcome(created=created, notes=notes, key=row.id, cause=f"account {row.account_id} updated")
     if not created:
         outcome.touched = set(session.scalars(select(tables.Lead.id).where(tables.Lead.account_pk == row.id)))
-        if live:
-            outcome.changes = rescore(session, ctx, outcome.touched, outcome.cause)
+    _forget(session, outcome.touched, [row.id])
+    if not created and live:
+        outcome.changes = rescore(session, ctx, outcome.touched, outcome.cause)
     return outcome
 
 
@@ -178,6 +175,7 @@ def upsert_lead(
     touched = {row.id}
     if old_account is not None and old_account != row.account_pk:
         touched |= set(session.scalars(select(tables.Lead.id).where(tables.Lead.account_pk == old_account)))
+    _forget(session, [row.id], [old_account, row.account_pk])
     what = cause or f"lead {row.lead_id} {'created' if created else 'updated'}"
     outcome = Outcome(created, {}, notes, touched, row.id, what)
     if live:
@@ -362,10 +360,26 @@ class EventsOutcome:
         return dict.fromkeys(self.touched, self.cause)
 
 
+CheckedEvent = EventIn | ParsedEvent  # an event as checked (see `parse_events`)
+
+
+def parse_events(items: Sequence[Any]) -> list[ParsedEvent | Refused]:
+    """Each item (a JSON object) checked as an `EventIn`, or refused with its problems: the API does
+    this before it hands a batch to the writer (whose process has more to do)."""
+    out: list[ParsedEvent | Refused] = []
+    for item in items:
+        try:
+            out.append(ParsedEvent.of(parse(EventIn, item)))
+        except InputError as exc:
+            out.append(Refused(list(exc.problems)))
+    return out
+
+
 @dataclass(frozen=True)
 class AddEvents:
     """`add_events` as a write for the writer (`POST /v1/events`): the leads are re-scored after, with
-    the other writes of its group. A value, not a closure, so that it can go to a writer process."""
+    the other writes of its group. A value, not a closure, so that it can go to a writer process.
+    `items`: as `add_events` takes them, best already parsed (`parse_events`)."""
 
     items: Sequence[Any]
     atomic: bool = False
@@ -383,18 +397,22 @@ def add_events(
     cause: str | None = None,
     live: bool = True,
 ) -> EventsOutcome:
-    """Store a batch of events (dicts or `EventIn`) and re-score every lead they touched, once.
+    """Store a batch of events (dicts, `EventIn`, or as `parse_events` gives them) and re-score every
+    lead they touched, once.
 
     A bad item is reported by its index and the good ones are stored; with `atomic`, one bad item
     refuses the whole batch (`InputError` with every item's problems, nothing stored).
     """
     outcome = EventsOutcome()
     now = ctx.clock()
-    checked: list[tuple[int, EventIn, dict[str, Any]]] = []
+    checked: list[tuple[int, CheckedEvent, dict[str, Any]]] = []
     undeclared: set[str] = set()
     for index, item in enumerate(items):
+        if isinstance(item, Refused):
+            outcome.rejected.append((index, list(item.problems)))
+            continue
         try:
-            event = item if isinstance(item, EventIn) else parse(EventIn, item)
+            event = item if isinstance(item, EventIn | ParsedEvent) else parse(EventIn, item)
             props = checked_properties(ctx, event, undeclared)
         except InputError as exc:
             outcome.rejected.append((index, list(exc.problems)))
@@ -428,6 +446,7 @@ def add_events(
             }
         )
     stored = insert_events(session, rows)
+    _remember_events(session, ctx, rows, stored)
     outcome.accepted = len(stored)
     outcome.duplicates = len(rows) - len(stored)
     outcome.rejected.sort(key=lambda r: r[0])
@@ -458,19 +477,65 @@ def replace_path(problem: Problem, prefix: str) -> Problem:
 
 
 def insert_events(session: Session, rows: list[dict[str, Any]]) -> set[str]:
-    """Insert, skipping event ids stored before; the ids inserted now."""
+    """Insert, skipping event ids stored before; the ids inserted now. Write transactions run one at a
+    time, so the ids this finds stored are all there are (the unique index stands behind it)."""
     if not rows:
         return set()
-    dialect = session.get_bind().dialect.name
-    statement = _INSERT_EVENTS[dialect]
     # the same id twice in one batch: the first is stored, the second is a duplicate
-    unique: dict[str, dict[str, Any]] = {}
+    unique: dict[tuple[int, str], dict[str, Any]] = {}
     for row in rows:
-        unique.setdefault(row["event_id"], row)
-    return set(session.connection().scalars(statement, list(unique.values())).all())
+        unique.setdefault((row["workspace_pk"], row["event_id"]), row)
+    connection = session.connection()
+    stored: set[tuple[int, str]] = set()
+    for workspace_pk in {w for w, _ in unique}:
+        ids = [i for w, i in unique if w == workspace_pk]
+        stored.update((workspace_pk, i) for i in stored_event_ids(connection, workspace_pk, ids))
+    dialect = connection.dialect.name
+    fresh = [row for key, row in unique.items() if key not in stored]
+    run_many(
+        connection,
+        "events",
+        [
+            (
+                row["workspace_pk"],
+                row["event_id"],
+                row["lead_pk"],
+                row["type"],
+                stored_time(dialect, row["time"]),
+                stored_time(dialect, row["received_at"]),
+                stored_json(row["properties"]),
+            )
+            for row in fresh
+        ],
+    )
+    return {row["event_id"] for row in fresh}
 
 
-def checked_properties(ctx: Context, event: EventIn, undeclared: set[str]) -> dict[str, Any]:
+def _remember_events(session: Session, ctx: Context, rows: list[dict[str, Any]], stored: set[str]) -> None:
+    """Tell the writers' memory about the events stored (those of the types the definition declares,
+    typed as scoring reads them from the store)."""
+    recall = recall_of(session)
+    active = ctx.active
+    if recall is None or active is None or not stored:
+        return
+    readers = active.readers.events
+    added: dict[int, list[Event]] = {}
+    for row in rows:
+        kind = row["type"]
+        if kind in readers and row["event_id"] in stored:
+            event = Event(row["event_id"], "", kind, row["time"], typed(row["properties"], readers[kind]))
+            added.setdefault(row["lead_pk"], []).append(event)
+    recall.add_events(active, added)
+
+
+def _forget(session: Session, leads: Iterable[int], accounts: Iterable[int | None] = ()) -> None:
+    """Leads, or accounts (their rows, their leads), changed: the writers' memory reads them again."""
+    recall = recall_of(session)
+    if recall is not None:
+        recall.forget(leads, accounts)
+
+
+def checked_properties(ctx: Context, event: CheckedEvent, undeclared: set[str]) -> dict[str, Any]:
     if ctx.active is None:
         return dict(event.properties)
     declared = ctx.active.definition.event_types.get(event.type)
@@ -488,24 +553,37 @@ def checked_properties(ctx: Context, event: EventIn, undeclared: set[str]) -> di
     return {k: v for k, v in stored.items() if v is not None}
 
 
-def _known_leads(session: Session, ctx: Context, events: list[EventIn]) -> dict[tuple[str, str], int]:
+def _known_leads(session: Session, ctx: Context, events: list[CheckedEvent]) -> dict[tuple[str, str], int]:
     """The stored leads a batch's events name, by (kind of key, value), read at once (see `lead_key`:
-    an event's lead is the one its lead_id names, else its email, else its anonymous_id)."""
+    an event's lead is the one its lead_id names, else its email, else its anonymous_id): from the
+    writers' memory, and from the store those it does not hold."""
     connection = session.connection()
+    recall = recall_of(session)
     found: dict[tuple[str, str], int] = {}
     for name, statement in _LEAD_KEYS.items():
-        values = sorted({v for event in events if (v := getattr(event, name))})
-        if values:
-            rows = connection.execute(statement, {"workspace": ctx.workspace_pk, "values": values})
+        values = {v for event in events if (v := getattr(event, name))}
+        missing = []
+        for value in values:
+            pk = recall.key(ctx.workspace_pk, name, value) if recall is not None else None
+            if pk is None:
+                missing.append(value)
+            else:
+                found[(name, value)] = pk
+        if missing:
+            rows = connection.execute(statement, {"workspace": ctx.workspace_pk, "values": sorted(missing)})
             found.update(((name, value), int(pk)) for value, pk in rows)
     return found
 
 
 def _lead_of_event(
-    session: Session, ctx: Context, event: EventIn, seen: dict[tuple[str, str], int], complete: bool
+    session: Session, ctx: Context, event: CheckedEvent, seen: dict[tuple[str, str], int], complete: bool
 ) -> tuple[int, bool]:
     """`seen`: leads found or made so far, by key; `complete`: it holds every stored lead the event
     could name (no need to ask the store)."""
+    if event.lead_id:  # the usual case: a known lead by its lead_id
+        found_pk = seen.get(("lead_id", event.lead_id))
+        if found_pk is not None:
+            return found_pk, False
     keys = [
         (k, v)
         for k, v in (("lead_id", event.lead_id), ("email", event.email), ("anonymous_id", event.anonymous_id))
@@ -537,6 +615,7 @@ def _lead_of_event(
     created = _inserted(session, row)
     if not created:
         row = _stored_by_another(session, ctx, event.lead_id, event.email, event.anonymous_id)
+    _forget(session, [row.id], [row.account_pk])  # a new member of its account
     for k in keys:
         seen[k] = row.id
     return row.id, created
@@ -573,6 +652,7 @@ def add_call(session: Session, ctx: Context, lead_id: str, payload: CallIn, live
         )
     )
     session.execute(update(tables.Lead).where(tables.Lead.id == lead.id).values(updated_at=now))
+    _forget(session, [lead.id])
     outcome = Outcome(True, touched={lead.id}, key=lead.id, cause=f"call {call_id} ({payload.outcome})")
     if live:
         outcome.changes = rescore(session, ctx, {lead.id}, outcome.cause)

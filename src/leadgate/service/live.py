@@ -15,19 +15,25 @@ a row in `stage_changes` records every change of the recommended stage.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
-from leadgate.records import Lead
-from leadgate.scoring import score_leads
+from leadgate.scoring.engagement import EngagementResult, last_positive_at, score_engagement
+from leadgate.scoring.evaluate import finish, lead_context
 from leadgate.scoring.result import LeadScore
-from leadgate.scoring.rollups import rollups_read
+from leadgate.scoring.rollups import Member, compute_rollups, rollups_read
+from leadgate.service.memory import recall_of
 from leadgate.service.store import tables
-from leadgate.service.store.reading import load_leads
+from leadgate.service.store.statements import (
+    run_many,
+    stored_json,
+    stored_time,
+)
 from leadgate.service.workspace import Context
 
 _scores = cast(Table, tables.LeadScore.__table__)
@@ -35,11 +41,6 @@ _history = cast(Table, tables.ScoreChange.__table__)
 _stages = cast(Table, tables.StageChange.__table__)
 _OLD = select(_scores.c.lead_pk, _scores.c.score, _scores.c.grade, _scores.c.stage).where(
     _scores.c.lead_pk.in_(bindparam("keys", expanding=True))
-)
-_REPLACE = (  # every column but the key, from `_score_values`
-    update(_scores)
-    .where(_scores.c.lead_pk == bindparam("key_"))
-    .values({c.name: bindparam(c.name) for c in _scores.columns if c.name != "lead_pk"})
 )
 
 
@@ -56,6 +57,18 @@ class Change:
     new_stage: str
     definition_version: int
     account_id: str | None = field(default=None, compare=False)  # not in the answer: whose roll-ups
+
+    @property
+    def old_and_new(self) -> tuple[float | None, float, str | None, str, str | None, str]:
+        """Old and new score, grade and stage (a history row's columns in `HISTORY_COLUMNS` order)."""
+        return (
+            self.old_score,
+            self.new_score,
+            self.old_grade,
+            self.new_grade,
+            self.old_stage,
+            self.new_stage,
+        )
 
     @property
     def moved(self) -> bool:
@@ -86,49 +99,76 @@ def rescore(session: Session, ctx: Context, lead_pks: Collection[int], cause: st
 def rescore_each(session: Session, ctx: Context, causes: Mapping[int, str]) -> dict[int, Change]:
     """Re-score these leads, each for its own cause (several writes committed together), and those of
     their accounts' leads whose roll-ups moved (see the module's text); a colleague's cause is
-    "account roll-ups (<the cause of a lead of its account>)"."""
+    "account roll-ups (<the cause of a lead of its account>)". The leads come from the writers'
+    memory (`service.memory`), read from the store when it does not hold them."""
     active = ctx.active
     if active is None or not causes:
         return {}
+    recall = recall_of(session)
+    if recall is None:
+        raise RuntimeError("live scoring runs in a write transaction (Store.transaction)")
     definition = active.definition
     now = ctx.clock()
-    loaded = load_leads(
-        session, definition, active.readers, causes, now, active.pk, colleagues=bool(definition.rollups)
-    )
-    pk_of = {lead.lead_id: pk for pk, lead in loaded.leads.items()}
     read = rollups_read(definition)
-    used: dict[int, dict[str, Any]] = {}
-
-    def moved(lead: Lead, rollups: Mapping[str, float]) -> bool:
-        """Whether to score this lead: a lead the change touched, or one whose score used other roll-ups
-        (or another version, or none is stored): the others' scores would come out as they are."""
-        pk = pk_of[lead.lead_id]
-        values = {k: rollups.get(k) for k in read}
-        if pk in causes or loaded.used.get(pk) != (active.pk, values):
-            used[pk] = values
-            return True
-        return False
-
-    results = list(
-        score_leads(
-            definition,
-            loaded.leads.values(),
-            loaded.accounts,
-            loaded.events,
-            loaded.calls,
-            now,
-            loaded.matches,
-            keep=moved,
+    states, accounts = recall.states(active, causes, colleagues=bool(read))
+    # what the roll-ups rules read need of each lead: engagement points, or only its latest event
+    # worth points (`engaged_contacts`); a colleague's engagement is scored only when it is re-scored
+    totals = any(r.measure == "engagement" for r in definition.rollups if r.id in read)
+    contexts: dict[int, dict[str, Any]] = {}
+    engagements: dict[int, EngagementResult] = {}
+    members: dict[int, list[Member]] = defaultdict(list)
+    for pk, state in states.items():
+        account = accounts.get(state.account_pk) if state.account_pk is not None else None
+        contexts[pk] = lead_context(
+            definition, state.lead, account.account if account else None, now, state.memo
         )
-    )
-    by_account = {loaded.leads[pk].account_id: c for pk, c in causes.items() if pk in loaded.leads}
-    every = {
-        pk: causes[pk]
-        if pk in causes
-        else f"account roll-ups ({by_account.get(loaded.leads[pk].account_id, '')})"
-        for pk in used
+        if pk in causes or totals:
+            engagements[pk] = score_engagement(definition, (), now, state.matches)
+        if account is not None and read:
+            found = engagements.get(pk)
+            members[account.pk].append(
+                Member(contexts[pk], found.total, found.last_positive_at)
+                if found is not None
+                else Member(contexts[pk], 0.0, last_positive_at(definition, now, state.matches))
+            )
+    rollups = {pk: compute_rollups(definition, group, now, read) for pk, group in members.items()}
+    by_account = {states[pk].account_pk: cause for pk, cause in causes.items() if pk in states}
+    results: list[tuple[int, LeadScore]] = []
+    used: dict[int, dict[str, Any]] = {}
+    every: dict[int, str] = {}
+    for pk, state in states.items():
+        theirs = rollups.get(state.account_pk, {}) if state.account_pk is not None else {}
+        values = {k: theirs.get(k) for k in read}
+        # a lead the change touched, or one whose score used other roll-ups (or another version, or none
+        # is stored): the others' scores would come out as they are
+        if pk not in causes and state.used == (active.pk, values):
+            continue
+        used[pk] = values
+        every[pk] = (
+            causes[pk] if pk in causes else f"account roll-ups ({by_account.get(state.account_pk, '')})"
+        )
+        engagement = engagements.get(pk) or score_engagement(definition, (), now, state.matches)
+        result = finish(
+            definition,
+            state.lead,
+            contexts[pk],
+            engagement,
+            theirs,
+            state.calls,
+            now,
+            state.matches,
+            state.memo,
+        )
+        results.append((pk, result))
+    unfit = {
+        pk: [*accounts[state.account_pk].unfit, *state.unfit]
+        if state.account_pk is not None
+        else list(state.unfit)
+        for pk, state in states.items()
     }
-    return record(session, ctx, results, pk_of, every, causes, loaded.unfit, loaded.current, used)
+    current = {pk: state.score for pk, state in states.items() if state.score is not None}
+    pk_of = {result.lead_id: pk for pk, result in results}
+    return record(session, ctx, [r for _, r in results], pk_of, every, causes, unfit, current, used)
 
 
 def record(
@@ -157,10 +197,14 @@ def record(
             row.lead_pk: (row.score, row.grade, row.stage) for row in connection.execute(_OLD, {"keys": keys})
         }
     changes: dict[int, Change] = {}
-    new: list[dict[str, Any]] = []
-    replaced: list[dict[str, Any]] = []
-    history: list[dict[str, Any]] = []
-    stages: list[dict[str, Any]] = []
+    dialect = connection.dialect.name
+    at = stored_time(dialect, now)
+    new: list[tuple[Any, ...]] = []
+    replaced: list[tuple[Any, ...]] = []
+    history: list[tuple[Any, ...]] = []
+    stages: list[tuple[Any, ...]] = []
+    recall = recall_of(session)
+    workspace_pk, definition_pk = ctx.workspace_pk, active.pk
     for result in results:
         pk = pk_of[result.lead_id]
         before = current.get(pk)
@@ -177,82 +221,48 @@ def record(
             result.account_id,
         )
         changes[pk] = change
-        why = causes[pk]
-        values = _score_values(
-            result, ctx.workspace_pk, active.pk, (unfit or {}).get(pk), (rollups or {}).get(pk)
-        )
-        if before is None:
-            values["lead_pk"] = pk
-            new.append(values)
-        else:
-            values["key_"] = pk
-            replaced.append(values)
-        if change.moved and (
-            pk in about or (change.old_grade, change.old_stage) != (result.grade, result.stage)
-        ):
-            history.append(
-                {
-                    "workspace_pk": ctx.workspace_pk,
-                    "lead_pk": pk,
-                    "definition_pk": active.pk,
-                    "at": now,
-                    "cause": why[:200],
-                    "old_score": change.old_score,
-                    "new_score": change.new_score,
-                    "old_grade": change.old_grade,
-                    "new_grade": change.new_grade,
-                    "old_stage": change.old_stage,
-                    "new_stage": change.new_stage,
-                }
-            )
-        if change.old_stage != change.new_stage:
-            stages.append(
-                {
-                    "workspace_pk": ctx.workspace_pk,
-                    "lead_pk": pk,
-                    "definition_pk": active.pk,
-                    "at": now,
-                    "from_stage": change.old_stage,
-                    "to_stage": change.new_stage,
-                    "cause": why[:200],
-                    "reasons": list(result.reasons),
-                }
-            )
-    if new:
-        connection.execute(insert(_scores), new)
-    if replaced:
-        connection.execute(_REPLACE, replaced)  # by primary key, as one executemany
-    if history:
-        connection.execute(insert(_history), history)
-    if stages:
-        connection.execute(insert(_stages), stages)
+        why = causes[pk][:200]
+        used = (rollups or {}).get(pk)
+        values = _score_values(dialect, result, workspace_pk, definition_pk, (unfit or {}).get(pk), used)
+        (new if before is None else replaced).append((*values, pk))
+        if change.moved and (pk in about or (old_grade, old_stage) != (result.grade, result.stage)):
+            history.append((workspace_pk, pk, definition_pk, at, why, *change.old_and_new))
+        if old_stage != result.stage:
+            reasons = stored_json(list(result.reasons))
+            stages.append((workspace_pk, pk, definition_pk, at, old_stage, result.stage, why, reasons))
+        if recall is not None:
+            recall.scored(pk, definition_pk, (result.score, result.grade, result.stage), used)
+    run_many(connection, "new scores", new)
+    run_many(connection, "scores", replaced)  # by the lead's key, as one executemany
+    run_many(connection, "history", history)
+    run_many(connection, "stages", stages)
     return changes
 
 
 def _score_values(
+    dialect: str,
     result: LeadScore,
     workspace_pk: int,
     definition_pk: int,
     unfit: list[str] | None,
     rollups: dict[str, Any] | None,
-) -> dict[str, Any]:
-    document = result.as_dict()
-    if unfit:
-        document["unfit_fields"] = unfit
-    return {
-        "workspace_pk": workspace_pk,
-        "definition_pk": definition_pk,
-        "as_of": result.as_of,
-        "score": result.score,
-        "fit": result.fit,
-        "grade": result.grade,
-        "engagement": result.engagement,
-        "criteria": result.criteria,
-        "criteria_passed": result.criteria_passed,
-        "persona": result.persona,
-        "disqualified": result.disqualified,
-        "fast_track": result.fast_track,
-        "stage": result.stage,
-        "result": document,
-        "rollups": rollups,
-    }
+) -> tuple[Any, ...]:
+    """A `lead_scores` row but its key, in stored form, in `statements.SCORE_COLUMNS`' order."""
+    document = result.as_json(unfit_fields=unfit) if unfit else result.as_json()
+    return (
+        workspace_pk,
+        definition_pk,
+        stored_time(dialect, result.as_of),
+        result.score,
+        result.fit,
+        result.grade,
+        result.engagement,
+        result.criteria,
+        result.criteria_passed,
+        result.persona,
+        result.disqualified,
+        result.fast_track,
+        result.stage,
+        document.decode(),
+        stored_json(rollups),
+    )

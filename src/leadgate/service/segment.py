@@ -20,6 +20,7 @@ are stored (the endpoint answers 200 so SDKs do not resend the good ones).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session
 from leadgate.errors import Problem
 from leadgate.service import ingest
 from leadgate.service.errors import Conflict, InputError
-from leadgate.service.payloads import AccountIn, EventIn, LeadIn
+from leadgate.service.payloads import AccountIn, EventIn, LeadIn, ParsedEvent, Refused
 from leadgate.service.workspace import Context
 from leadgate.service.writer import Done
 
@@ -53,22 +54,42 @@ class SegmentOutcome:
     causes: dict[int, str] = field(default_factory=dict)  # leads to re-score, and why (`live=False`)
 
 
+Prepared = tuple[str, Any]  # (type, payload as `translate` gives it), or ("refused", Refused)
+
+
+def prepare(messages: Sequence[Any]) -> list[Prepared]:
+    """Each message translated and checked (`translate`), or refused with its problems; events in a
+    form that costs little to send (the API prepares messages before it hands them to the writer,
+    whose process has more to do)."""
+    out: list[Prepared] = []
+    for message in messages:
+        try:
+            kind, payload = translate(message)
+        except InputError as exc:
+            out.append(("refused", Refused(list(exc.problems))))
+            continue
+        out.append((kind, ParsedEvent.of(payload) if isinstance(payload, EventIn) else payload))
+    return out
+
+
 @dataclass(frozen=True)
 class ApplyMessages:
-    """`apply` as a write for the writer (the Segment endpoints): see `ingest.AddEvents`."""
+    """`apply` as a write for the writer (the Segment endpoints): see `ingest.AddEvents`. `messages`:
+    as `prepare` gives them."""
 
-    messages: list[Any]
+    messages: list[Prepared]
 
     def __call__(self, session: Session, ctx: Context) -> Done[SegmentOutcome]:
         outcome = apply(session, ctx, self.messages, live=False)
         return Done(outcome, outcome.causes)
 
 
-def apply(session: Session, ctx: Context, messages: list[Any], live: bool = True) -> SegmentOutcome:
-    """Apply messages in order; consecutive events go to `add_events` together. With `live=False`
-    nothing is re-scored: the leads to re-score are in `causes`, for the caller to do before commit."""
+def apply(session: Session, ctx: Context, messages: Sequence[Any], live: bool = True) -> SegmentOutcome:
+    """Apply messages (as received, or as `prepare` gives them) in order; consecutive events go to
+    `add_events` together. With `live=False` nothing is re-scored: the leads to re-score are in
+    `causes`, for the caller to do before commit."""
     outcome = SegmentOutcome()
-    pending: list[tuple[int, EventIn]] = []
+    pending: list[tuple[int, ParsedEvent]] = []
 
     def flush() -> None:
         if not pending:
@@ -81,13 +102,11 @@ def apply(session: Session, ctx: Context, messages: list[Any], live: bool = True
         outcome.notes += result.notes
         pending.clear()
 
-    for index, message in enumerate(messages):
-        try:
-            _kind, payload = translate(message)
-        except InputError as exc:
-            outcome.rejected.append((index, list(exc.problems)))
+    for index, (_kind, payload) in enumerate(_prepared(messages)):
+        if isinstance(payload, Refused):
+            outcome.rejected.append((index, list(payload.problems)))
             continue
-        if isinstance(payload, EventIn):
+        if isinstance(payload, ParsedEvent):
             pending.append((index, payload))
             continue
         flush()
@@ -126,6 +145,13 @@ def apply(session: Session, ctx: Context, messages: list[Any], live: bool = True
     outcome.rejected.sort(key=lambda r: r[0])
     outcome.notes = list(dict.fromkeys(outcome.notes))
     return outcome
+
+
+def _prepared(messages: Sequence[Any]) -> list[Prepared]:
+    """Messages as `prepare` gives them (given so, or as received)."""
+    if all(isinstance(m, tuple) and len(m) == 2 and isinstance(m[0], str) for m in messages):
+        return list(messages)
+    return prepare(messages)
 
 
 def translate(message: Any, kind: str | None = None) -> tuple[str, Any]:

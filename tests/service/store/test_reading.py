@@ -1,7 +1,7 @@
-"""Reading leads for scoring, and the event cache that spares live scoring from re-reading history.
+"""Reading leads for scoring, and the writers' memory that spares live scoring from re-reading them.
 
-Write transactions commit one at a time on both backends, so row ids follow commit order and the
-cache reads only each lead's newer rows. A re-score must equal one that reads everything afresh.
+Write transactions commit one at a time on both backends, each adding one to the store's revision, so
+the memory knows when something else wrote. A re-score must equal one that reads everything afresh.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 
 from leadgate.service import ingest, versions
 from leadgate.service.live import rescore
+from leadgate.service.memory import recall_of
 from leadgate.service.payloads import CallIn, LeadIn
 from leadgate.service.store import Store, open_store, tables
 from leadgate.service.store.reading import load_leads
@@ -62,7 +63,7 @@ def fresh_score(store: Store, ctx: Context, pk: int) -> float:
     """How many of the lead's events a read without the cache finds (reading sessions have none)."""
     assert ctx.active is not None
     with store.reading() as session:
-        assert "leadgate_event_cache" not in session.info
+        assert "leadgate_memory" not in session.info
         loaded = load_leads(session, ctx.active.definition, ctx.active.readers, [pk], NOW)
     return len(loaded.events.get("L1", []))
 
@@ -74,17 +75,17 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return databases.new(request.param)
 
 
-def test_write_transactions_have_the_cache_and_readers_do_not(url: str) -> None:
+def test_write_transactions_have_the_memory_and_readers_do_not(url: str) -> None:
     store = open_store(url)
     with store.transaction() as session:
-        assert session.info.get("leadgate_event_cache") is not None
+        assert session.info.get("leadgate_memory") is not None
     with store.reading() as session:
-        assert session.info.get("leadgate_event_cache") is None
+        assert session.info.get("leadgate_memory") is None
     store.close()
 
 
 def test_write_transactions_on_postgresql_commit_one_at_a_time(tmp_path: Path) -> None:
-    """The advisory lock that keeps row ids in commit order (the cache's premise): a second writer
+    """The advisory lock that orders write transactions (the memory's premise): a second writer
     waits until the first commits; a reader does not wait. (SQLite's own write lock does this there.)"""
     databases = Databases(tmp_path)
     store = open_store(databases.new("postgresql"))
@@ -121,7 +122,7 @@ def _write_and_note(store: Store, order: list[str]) -> None:
         order.append("second writes")
 
 
-def test_rescoring_with_the_cache_equals_reading_afresh(url: str) -> None:
+def test_rescoring_from_the_memory_equals_reading_afresh(url: str) -> None:
     store, ctx, pk = setup(url)
     scores = []
     for batch in range(4):
@@ -131,7 +132,7 @@ def test_rescoring_with_the_cache_equals_reading_afresh(url: str) -> None:
             changes = rescore(session, ctx, {pk}, "test")
         scores.append(changes[pk].new_score)
         assert fresh_score(store, ctx, pk) == (batch + 1) * 10
-    # the same re-score from a store with an empty cache
+    # the same re-score from a store with an empty memory
     other = open_store(url)
     with other.transaction() as session:
         assert rescore(session, ctx, {pk}, "test")[pk].new_score == scores[-1]
@@ -161,7 +162,7 @@ def test_events_written_by_another_process_are_seen(url: str) -> None:
         ingest.add_events(session, ctx, page_views(0, 5))
     with store.transaction() as session:
         first = rescore(session, ctx, {pk}, "test")[pk].new_score
-    writer = open_store(url)  # another server process: its own cache
+    writer = open_store(url)  # another server process: its own memory
     with writer.transaction() as session:
         ingest.add_events(session, ctx, page_views(50, 6))
     with store.transaction() as session:
@@ -175,7 +176,7 @@ def test_events_written_by_another_process_are_seen(url: str) -> None:
 
 
 def test_leads_read_at_different_times_each_get_exactly_their_new_events(url: str) -> None:
-    """Each cached lead is read from its own last row on: no event twice, none missed."""
+    """Each lead the memory holds gets exactly its new events: none twice, none missed."""
     store, ctx, pk = setup(url)
     assert ctx.active is not None
     with store.transaction() as session:
@@ -192,10 +193,10 @@ def test_leads_read_at_different_times_each_get_exactly_their_new_events(url: st
     def cached_counts() -> dict[str, int]:
         assert ctx.active is not None
         with store.transaction() as session:
-            loaded = load_leads(
-                session, ctx.active.definition, ctx.active.readers, [pk, other], NOW, ctx.active.pk
-            )
-        return {lead_id: found.count for lead_id, found in loaded.matches.items()}
+            recall = recall_of(session)
+            assert recall is not None
+            states, _ = recall.states(ctx.active, [pk, other], colleagues=False)
+        return {state.lead.lead_id: state.matches.count for state in states.values()}
 
     with store.transaction() as session:
         ingest.add_events(session, ctx, events_of("L1", 0, 5))  # L1 read: from here on
@@ -223,7 +224,7 @@ def test_calls_come_with_their_lead_at_their_own_time_in_any_session_time_zone(u
     with store.transaction() as session:
         if url.startswith("postgresql"):  # JSON renders times in the session's zone
             session.execute(text("SET TIME ZONE 'America/New_York'"))
-        loaded = load_leads(session, ctx.active.definition, ctx.active.readers, [pk], NOW, ctx.active.pk)
+        loaded = load_leads(session, ctx.active.definition, ctx.active.readers, [pk], NOW)
     assert [(c.call_id, c.called_at, c.outcome, dict(c.answers)) for c in loaded.calls["L1"]] == [
         ("c1", called, "reached", {"budget": "confirmed"})
     ]

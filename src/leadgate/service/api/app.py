@@ -59,7 +59,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = open_store(url)
+        store = open_store(url, checkpoints="background")  # see store.checkpoints
         service = Service(
             store,
             clock=clock or utc_now,

@@ -56,7 +56,7 @@ async def post_events(
     batch = "events" in payload
     items: list[Any] = ingest.parse(EventBatchIn, payload).events if batch else [payload]
     svc.check_batch(len(items), "events")
-    written = await svc.write(caller, ingest.AddEvents(items, atomic))
+    written = await svc.write(caller, ingest.AddEvents(ingest.parse_events(items), atomic))
     outcome = written.value
     if not batch and outcome.rejected:
         raise InputError(outcome.rejected[0][1])

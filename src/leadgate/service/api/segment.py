@@ -45,7 +45,8 @@ def _single(kind: str) -> Callable[..., Awaitable[dict[str, Any]]]:
 
     async def endpoint(message: Message, svc: ServiceDep, caller: CallerDep) -> dict[str, Any]:
         caller.require("send_events")
-        outcome = (await svc.write(caller, segment.ApplyMessages([{**message, "type": kind}]))).value
+        prepared = segment.prepare([{**message, "type": kind}])
+        outcome = (await svc.write(caller, segment.ApplyMessages(prepared))).value
         if outcome.rejected:  # refused, so nothing of it was stored
             raise InputError(outcome.rejected[0][1])
         return _answer(outcome)
@@ -66,7 +67,7 @@ async def batch(message: Message, svc: ServiceDep, caller: CallerDep) -> Any:
     if not isinstance(messages, list) or not messages:
         raise InputError([Problem("expected a non-empty list of messages", path="batch")])
     svc.check_batch(len(messages), "batch", "messages")
-    outcome = (await svc.write(caller, segment.ApplyMessages(messages))).value
+    outcome = (await svc.write(caller, segment.ApplyMessages(segment.prepare(messages)))).value
     if outcome.rejected and not outcome.accepted and not outcome.duplicates:
         return JSONResponse({"error": "invalid input", **_answer(outcome), "success": False}, status_code=422)
     return _answer(outcome)

@@ -23,11 +23,12 @@ except ImportError:  # Windows: processes wait on SQLite's busy timeout alone
     fcntl = None  # type: ignore[assignment]
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadgate.errors import UsageError
+from leadgate.service.store.checkpoints import BACKSTOP_PAGES, Checkpointer
 
 DEFAULT_PATH = Path("leadgate.db")
 
@@ -45,7 +46,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **options: Any) -> Engine:
+def make_engine(url: str, autocheckpoint: int | None = None, **options: Any) -> Engine:
+    """`autocheckpoint`: on SQLite, the log's size in pages at which a commit checkpoints (None:
+    SQLite's default; see `checkpoints`)."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -55,7 +58,11 @@ def make_engine(url: str, **options: Any) -> Engine:
             json_deserializer=orjson.loads,
             **options,
         )
-        event.listen(engine, "connect", partial(_sqlite_pragmas, synchronous=sqlite_synchronous()))
+        event.listen(
+            engine,
+            "connect",
+            partial(_sqlite_pragmas, synchronous=sqlite_synchronous(), autocheckpoint=autocheckpoint),
+        )
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     engine = create_engine(
@@ -117,13 +124,17 @@ def sqlite_synchronous() -> str:
     return value
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any, synchronous: str = "normal") -> None:
+def _sqlite_pragmas(
+    dbapi_connection: Any, _record: Any, synchronous: str = "normal", autocheckpoint: int | None = None
+) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" hook below starts transactions
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")  # one of SYNCHRONOUS
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    if autocheckpoint is not None:
+        cursor.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
     cursor.close()
 
 
@@ -173,8 +184,9 @@ WRITERS_LOCK = 0x1EAD6A7E  # the PostgreSQL advisory lock every write transactio
 
 def _postgres_begin(connection: Any) -> None:
     """Write transactions on PostgreSQL take one advisory lock until they end, so that they commit one
-    at a time, in the order they began, as on SQLite: row ids then follow commit order, which the
-    event cache relies on (`reading.EventCache`), and writers never deadlock on each other's rows."""
+    at a time, in the order they began, as on SQLite: each sees the store's revision its predecessor
+    left, which the writers' memory relies on (`service.memory`), and writers never deadlock on each
+    other's rows."""
     if not connection.get_execution_options().get("leadgate_read", False):
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITERS_LOCK})")
 
@@ -191,6 +203,7 @@ class Store:
     sessions: sessionmaker[Session]
     readers: sessionmaker[Session]
     write_lock: WriteLock | None
+    checkpointer: Checkpointer | None = None  # SQLite's checkpoints in a thread (see `checkpoints`)
 
     @property
     def dialect(self) -> str:
@@ -198,12 +211,16 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work is committed when the block ends, and rolled back if it raises."""
+        """A session whose work is committed when the block ends, and rolled back if it raises.
+        It begins by adding one to the store's revision (`session.info["leadgate_revision"]`: see
+        `service.memory`)."""
         if self.write_lock is None:
             with self.sessions.begin() as session:
+                _revise(session)
                 yield session
             return
         with self.write_lock, self.sessions.begin() as session:
+            _revise(session)
             yield session
 
     @contextmanager
@@ -214,44 +231,55 @@ class Store:
             session.rollback()
 
     def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         self.engine.dispose()
         if self.write_lock is not None:
             self.write_lock.close()
 
 
-def _keep_events(session: Session) -> None:
-    pending = session.info.pop("leadgate_events", None)
-    cache = session.info.get("leadgate_event_cache")
-    if pending and cache is not None:
-        cache.keep(pending)
+_REVISE = text("UPDATE store_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision")
 
 
-def _drop_events(session: Session, _transaction: object = None) -> None:
-    session.info.pop("leadgate_events", None)
+def _revise(session: Session) -> None:
+    """Write transactions commit one at a time, so each sees the revision its predecessor left."""
+    session.info["leadgate_revision"] = int(session.connection().execute(_REVISE).scalar_one())
 
 
-def open_store(url: str | None = None, migrate: bool = True) -> Store:
-    """Open the store at `url` (default: `default_url()`), upgrading its schema unless told not to."""
+CHECKPOINTS = ("auto", "background")
+
+
+def open_store(url: str | None = None, migrate: bool = True, checkpoints: str = "auto") -> Store:
+    """Open the store at `url` (default: `default_url()`), upgrading its schema unless told not to.
+    `checkpoints`: on SQLite, "auto" (SQLite's own, in the commits) or "background" (in a thread of
+    their own, for long-running services: see `checkpoints`)."""
+    from leadgate.service.memory import LeadMemory, kept, rolled_back
     from leadgate.service.store.migrate import upgrade
-    from leadgate.service.store.reading import EventCache
 
+    if checkpoints not in CHECKPOINTS:
+        raise ValueError(f"checkpoints must be one of {', '.join(CHECKPOINTS)}; got {checkpoints!r}")
     url = url or default_url()
-    engine = make_engine(url)
+    background = checkpoints == "background" and normalise_url(url).startswith("sqlite")
+    engine = make_engine(url, autocheckpoint=BACKSTOP_PAGES if background else None)
     if migrate:
         upgrade(engine)
     sqlite = engine.dialect.name == "sqlite"
+    path = engine.url.database if sqlite and engine.url.database not in (None, "", ":memory:") else None
+    checkpointer = Checkpointer(path) if background and path is not None else None
+    if checkpointer is not None:
+        checkpointer.start()
+        event.listen(engine, "commit", lambda _connection: checkpointer.nudge())
     writers = sessionmaker(engine, expire_on_commit=False)
-    # see EventCache: row ids follow commit order because one writer commits at a time (SQLite's lock;
-    # on PostgreSQL the advisory lock of `_postgres_begin`)
-    writers.configure(info={"leadgate_event_cache": EventCache()})
-    event.listen(writers, "after_commit", _keep_events)
-    event.listen(writers, "after_soft_rollback", _drop_events)  # a savepoint's too: keep nothing doubtful
+    # the writers' memory of leads (see `service.memory`): one writer commits at a time (SQLite's lock;
+    # on PostgreSQL the advisory lock of `_postgres_begin`), each adding one to the store's revision
+    writers.configure(info={"leadgate_memory": LeadMemory()})
+    event.listen(writers, "after_commit", kept)
+    event.listen(writers, "after_soft_rollback", rolled_back)  # a savepoint's too
     return Store(
         url,
         engine,
         writers,
         sessionmaker(engine.execution_options(leadgate_read=True), expire_on_commit=False),
-        WriteLock(engine.url.database if engine.url.database not in (None, "", ":memory:") else None)
-        if sqlite
-        else None,
+        WriteLock(path) if sqlite else None,
+        checkpointer,
     )

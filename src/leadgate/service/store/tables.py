@@ -234,6 +234,14 @@ class StageChange(Base):
     reasons: Mapped[list[str]] = mapped_column(Document, default=list)
 
 
+class StoreRevision(Base):
+    """One row: how many write transactions the store has committed (see `Store.transaction`)."""
+
+    __tablename__ = "store_revision"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger)
+
+
 class ApiToken(Base):
     """An API token (Bearer) or a write key (events only). Only a hash of the secret is stored."""
 
