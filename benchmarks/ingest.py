@@ -713,7 +713,7 @@ def floor_inserts(url: str, population: Population, rows: int, batch: int) -> di
     from leadgate.service.ingest import insert_events
     from leadgate.service.store import open_store, tables
 
-    store = open_store(url, migrate=False)
+    store = open_store(url, migrate=False, checkpoints="background")  # as the server's writer opens it
     try:
         with store.reading() as session:
             pk_of: dict[str, int] = {
@@ -752,10 +752,68 @@ def floor_inserts(url: str, population: Population, rows: int, batch: int) -> di
         seconds = time.perf_counter() - start
         assert stored == rows, (stored, rows)
         out["insert_events"] = {"seconds": seconds, "rows_per_s": rows / seconds,
-                                "statement": "ingest.insert_events: ON CONFLICT DO NOTHING RETURNING event_id"}  # fmt: skip
+                                "statement": "ingest.insert_events: the ids stored before, then INSERT executemany"}  # fmt: skip
+        out["store_writes"] = _floor_store_writes(store, chunks(f"floor-sw-{os.getpid()}"), rows)
+        # as the server groups the batch phases' requests (about two per transaction: see their figures)
+        paired = chunks(f"floor-sw2-{os.getpid()}")
+        out["store_writes_two_requests"] = _floor_store_writes(
+            store,
+            [a + b for a, b in zip(paired[::2], paired[1::2], strict=False)],
+            rows // (2 * batch) * 2 * batch,
+        )
         return out
     finally:
         store.close()
+
+
+def _floor_store_writes(store: Any, chunks: list[list[dict[str, Any]]], rows: int) -> dict[str, Any]:
+    """The writes one batch request makes, without the scoring: the ids stored before looked up, its
+    events inserted, then for each distinct lead its stored score written again (the row as stored, the
+    same size) and a history row, through the statements live scoring uses (`store.statements`), then
+    the commit; every row built in stored form before the clock starts. What the store alone costs a
+    batch: the floor of `/v1/batch` on this machine."""
+    from sqlalchemy import select
+
+    from leadgate.service.store import tables
+    from leadgate.service.store.statements import (
+        RESCORE_COLUMNS,
+        run_many,
+        stored_event_ids,
+        stored_json,
+        stored_time,
+    )
+
+    with store.reading() as session:
+        stored = {row.lead_pk: row for row in session.execute(select(tables.LeadScore.__table__))}
+        dialect = session.get_bind().dialect.name
+    at = stored_time(dialect, datetime.now(UTC))
+    prepared = []
+    for chunk in chunks:
+        events = [(r["workspace_pk"], r["event_id"], r["lead_pk"], r["type"], stored_time(dialect, r["time"]),
+                   stored_time(dialect, r["received_at"]), stored_json(r["properties"])) for r in chunk]  # fmt: skip
+        scores, history = [], []
+        for pk in {r["lead_pk"] for r in chunk}:
+            row = stored[pk]
+            values = {c: getattr(row, c) for c in RESCORE_COLUMNS}  # same version, grade and stage
+            values.update(as_of=at, result=stored_json(row.result), rollups=stored_json(row.rollups))
+            scores.append((*values.values(), pk))
+            history.append((row.workspace_pk, pk, row.definition_pk, at, "floor", row.score, row.score,
+                            row.grade, row.grade, row.stage, row.stage))  # fmt: skip
+        prepared.append((chunk[0]["workspace_pk"], [e[1] for e in events], events, scores, history))
+    gc.collect()
+    start = time.perf_counter()
+    for workspace_pk, ids, events, scores, history in prepared:
+        with store.transaction() as session:
+            connection = session.connection()
+            assert not stored_event_ids(connection, workspace_pk, ids)
+            run_many(connection, "events", events)
+            run_many(connection, "rescores", scores)
+            run_many(connection, "history", history)
+    seconds = time.perf_counter() - start
+    leads = sum(len(p[3]) for p in prepared)
+    return {"seconds": seconds, "rows_per_s": rows / seconds, "leads_per_transaction": leads / len(prepared),
+            "statement": "the stored ids looked up, INSERT events, then per lead UPDATE lead_scores and INSERT "
+                         "score_changes, one transaction per chunk, rows built beforehand"}  # fmt: skip
 
 
 # -- re-scoring one lead with 500 events, in process ------------------------------------------------
@@ -895,8 +953,10 @@ def run_backend(backend: str, args: argparse.Namespace, work: Path, now: datetim
         log(f"{LABEL[backend]}: floor (raw inserts of {args.floor_rows:,} rows) ...")
         out["floor"] = floor_inserts(url, population, args.floor_rows, args.batch_size)
         floor_rate = out["floor"]["executemany"]["rows_per_s"]
+        writes_rate = out["floor"]["store_writes"]["rows_per_s"]
         for key in ("events_batch", "segment_batch"):
             out[key]["ratio_to_floor"] = out[key]["events_per_s"] / floor_rate
+            out[key]["ratio_to_store_writes"] = out[key]["events_per_s"] / writes_rate
         out["store_check_ok"] = all(
             out[k]["store_check"]["ok"] for k in ("single", "events_batch", "segment_batch")
         )
@@ -993,18 +1053,27 @@ def markdown(r: dict[str, Any]) -> str:
     e0 = any_b["events_batch"]
     row(f"batches, `POST /v1/events` ({e0['events_per_request']} events per request, {e0['connections']} connections)",
         lambda n, b: _load_cell(b["events_batch"], n) + f"; {b['events_batch']['leads_rescored_per_request']:,.0f} leads "
-                     f"re-scored per request; {b['events_batch']['ratio_to_floor']:.2f}x the floor's rate")  # fmt: skip
+                     f"re-scored per request; {b['events_batch']['ratio_to_floor']:.2f}x the insert floor's rate, "
+                     f"{b['events_batch']['ratio_to_store_writes']:.2f}x the store-writes floor's")  # fmt: skip
     g0 = any_b["segment_batch"]
     row(f"batches, `POST /v1/batch` (Segment; {g0['events_per_request']} per request, {g0['connections']} connections)",
-        lambda n, b: _load_cell(b["segment_batch"], n) + f"; {b['segment_batch']['ratio_to_floor']:.2f}x the floor's rate",
+        lambda n, b: _load_cell(b["segment_batch"], n) + f"; {b['segment_batch']['ratio_to_floor']:.2f}x the insert floor's rate, "
+                     f"{b['segment_batch']['ratio_to_store_writes']:.2f}x the store-writes floor's",
         f"≥ {_n(TARGET_BATCH_PER_S)} events/s")  # fmt: skip
     f0 = any_b["floor"]
     row(f"floor: `INSERT` executemany, {f0['rows_per_transaction']} rows per transaction ({_n(f0['rows'])} rows)",
         lambda n, b: f"**{_n(b['floor']['executemany']['rows_per_s'])} rows/s**")  # fmt: skip
     row(
-        "`ingest.insert_events` (ON CONFLICT DO NOTHING RETURNING), same rows",
+        "`ingest.insert_events` (the ids stored before, then `INSERT` executemany), same rows",
         lambda n, b: f"{_n(b['floor']['insert_events']['rows_per_s'])} rows/s",
     )
+    row(f"floor of a batch's writes, no scoring: its events, then a score and a history row per lead, "
+        f"{f0['rows_per_transaction']} events per transaction (`store.statements`)",
+        lambda n, b: (f"**{_n(b['floor']['store_writes']['rows_per_s'])} events/s** "
+                      f"({b['floor']['store_writes']['leads_per_transaction']:,.0f} leads per transaction); with "
+                      f"{2 * f0['rows_per_transaction']} events per transaction, as the server groups two requests: "
+                      f"**{_n(b['floor']['store_writes_two_requests']['rows_per_s'])} events/s** "
+                      f"({b['floor']['store_writes_two_requests']['leads_per_transaction']:,.0f} leads)"))  # fmt: skip
     rs0 = any_b["rescore"]
     row(f"`live.rescore`, one lead with {rs0['events']} events ({rs0['runs']} runs)",
         lambda n, b: (f"median **{_ms(b['rescore']['rescore']['median_ms'])} ms**, p95 **{_ms(b['rescore']['rescore']['p95_ms'])} ms**; "
@@ -1014,7 +1083,7 @@ def markdown(r: dict[str, Any]) -> str:
         f"≤ {TARGET_RESCORE_MS:g} ms (p95)")  # fmt: skip
     row("the same, each right after a reader's full read of the lead (on another connection)",
         lambda n, b: f"median {_ms(b['rescore']['rescore_after_a_read']['median_ms'])} ms, p95 {_ms(b['rescore']['rescore_after_a_read']['p95_ms'])} ms")  # fmt: skip
-    row("reading the lead afresh, without the event cache (`reading.load_leads` in a reader's session)",
+    row("reading the lead afresh, without the writers' memory (`reading.load_leads` in a reader's session)",
         lambda n, b: f"median {_ms(b['rescore']['load_leads']['median_ms'])} ms, p95 {_ms(b['rescore']['load_leads']['p95_ms'])} ms")  # fmt: skip
     row("floor: `score_lead` on the same records",
         lambda n, b: f"median {_ms(b['rescore']['score_lead']['median_ms'])} ms, p95 {_ms(b['rescore']['score_lead']['p95_ms'])} ms")  # fmt: skip

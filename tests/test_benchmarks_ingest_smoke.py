@@ -55,13 +55,15 @@ def test_ingest_benchmark_runs_on_tiny_numbers(tmp_path: Path) -> None:
             assert check["ok"] and check["stored"] == check["acknowledged"] > 0, (name, key, check)
             assert "server_cpu_s" in phase["cpu"] and "client_cpu_s" in phase["cpu"]
         for key in ("events_batch", "segment_batch"):
-            assert_positive(backend[key], "ratio_to_floor")
+            assert_positive(backend[key], "ratio_to_floor", "ratio_to_store_writes")
         assert_positive(backend["events_batch"], "leads_rescored_per_request")
 
         floor = backend["floor"]
         assert floor["rows"] == 500 and floor["rows_per_transaction"] == 50
         assert_positive(floor["executemany"], "seconds", "rows_per_s")
         assert_positive(floor["insert_events"], "seconds", "rows_per_s")
+        for part in ("store_writes", "store_writes_two_requests"):
+            assert_positive(floor[part], "seconds", "rows_per_s", "leads_per_transaction")
 
         rescore = backend["rescore"]
         assert rescore["events"] == 500 and rescore["runs"] == 10

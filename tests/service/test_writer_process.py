@@ -5,9 +5,11 @@ closing answers every write sent. Every API test runs through it too (the test s
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from leadgate.service.api import create_app
 from leadgate.service.api.deps import Service
 from leadgate.service.errors import Conflict, InputError, Unavailable
 from leadgate.service.store import tables
-from leadgate.service.writer_process import WriterProcess
+from leadgate.service.writer_process import Collector, WriterProcess
 from service.support import Workspace, iso, make_workspace, now, start_server, stop_server
 from service.writer_support import AnswerUnpicklable, Refuse, Sleep
 
@@ -140,3 +142,27 @@ def test_the_child_outlives_signals_to_the_group_and_ends_with_the_server(worksp
     end.detach()
     assert process.wait(timeout=60) == 0
     writer.close()
+
+
+def test_the_writers_collector_freezes_what_survives_a_group_and_now_and_then_collects_it_all() -> None:
+    thresholds = gc.get_threshold()
+    collector = Collector(every=3600)
+    try:
+
+        class Node:
+            other: Node
+
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle: only the collector frees it
+        alive = weakref.ref(a)
+        collector.after_group()  # alive after the group: frozen
+        assert gc.get_freeze_count() > 0
+        del a, b
+        collector.after_group()  # the young generations only: the frozen cycle stays
+        assert alive() is not None
+        collector.every = 0
+        collector.after_group()  # everything unfrozen and collected, then frozen again
+        assert alive() is None
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)

@@ -203,9 +203,10 @@ def finish(
     the events nor the time are remembered there, keyed by what they read that can change (the
     persona, the roll-ups rules read; calls count once none is later than as_of). The result is
     exactly that of scoring without it."""
-    ctx.update({f"account.{k}": v for k, v in rollups.items()})
+    for name, value in rollups.items():
+        ctx[f"account.{name}"] = value
     timing = _timing(definition) if memo is not None else None
-    key = (ctx["persona"], tuple(rollups.get(r) for r in timing.rollups)) if timing is not None else None
+    key = (ctx["persona"], tuple(map(rollups.get, timing.rollups))) if timing is not None else None
     fit_part = memo.get(("fit", key)) if memo is not None else None
     if fit_part is None:
         fit_trace = tuple(
@@ -218,8 +219,8 @@ def finish(
         if memo is not None and timing is not None and not timing.fit:
             memo[("fit", key)] = fit_part
     fit_trace, fit, grade = fit_part
-    criteria, settled = _criteria(definition, calls, as_of, memo)
-    ctx.update(criteria.context())
+    criteria, settled, said, criteria_ctx = _criteria(definition, calls, as_of, memo)
+    ctx.update(said)
     remember = memo is not None and timing is not None and settled
     disqualified = memo.get(("disqualified", key)) if remember and memo is not None else None
     if disqualified is None:
@@ -230,7 +231,7 @@ def finish(
     trace.extend(Contribution("disqualifier", d.id, 0.0, d.reason) for d in disqualified)
     trace.extend(engagement.contributions)
     trace.extend(criteria.contributions)
-    ctx.update(criteria.criteria_context(definition))
+    ctx.update(criteria_ctx)
     states = None
     if remember and memo is not None and timing is not None and not timing.state_triggers:
         states = memo.get(("state_triggers", key))
@@ -265,19 +266,21 @@ def finish(
 
 def _criteria(
     definition: Definition, calls: Sequence[Call], as_of: datetime, memo: dict[Any, Any] | None
-) -> tuple[CriteriaResult, bool]:
-    """The criteria, and whether every call counts (none is later than as_of): then they are the same
-    at any later as_of, and remembered."""
+) -> tuple[CriteriaResult, bool, dict[str, Any], dict[str, Any]]:
+    """The criteria; whether every call counts (none is later than as_of: then they are the same at
+    any later as_of, and remembered); and the names they give conditions (`context()`, then
+    `criteria_context()`)."""
     if memo is not None:
         found = memo.get(("criteria",))
         if found is not None and (found[1] is None or as_of >= found[1]):
-            return found[0], True
+            return found[0], True, found[2], found[3]
     result = score_criteria(definition, calls, as_of)
     latest = max((c.called_at for c in calls), default=None)
     settled = latest is None or as_of >= latest
+    said, criteria_ctx = result.context(), result.criteria_context(definition)
     if memo is not None and settled:
-        memo[("criteria",)] = (result, latest)
-    return result, settled
+        memo[("criteria",)] = (result, latest, said, criteria_ctx)
+    return result, settled, said, criteria_ctx
 
 
 def _state_triggers(definition: Definition, ctx: Mapping[str, Any], as_of: datetime) -> tuple[bool, ...]:

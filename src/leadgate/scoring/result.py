@@ -67,15 +67,6 @@ class LeadScore:
         return tuple(out)
 
     def as_dict(self) -> dict[str, Any]:
-        return self._document([c.as_dict() for c in self.trace])
-
-    def as_json(self, **extra: Any) -> bytes:
-        """`as_dict()`, with `extra` keys, as JSON (the trace written straight from its contributions)."""
-        document = self._document(self.trace)
-        document.update(extra)
-        return orjson.dumps(document)
-
-    def _document(self, trace: Any) -> dict[str, Any]:
         return {
             "lead_id": self.lead_id,
             "account_id": self.account_id,
@@ -94,8 +85,14 @@ class LeadScore:
             "fast_track": self.fast_track,
             "stage": self.stage,
             "reasons": list(self.reasons),
-            "trace": trace,
+            "trace": [c.as_dict() for c in self.trace],
         }
+
+    def as_json(self, **extra: Any) -> bytes:
+        """`as_dict()`, with `extra` keys, as JSON."""
+        document = self.as_dict()
+        document.update(extra)
+        return orjson.dumps(document)
 
 
 def _weight(c: Contribution) -> tuple[float, str]:

@@ -423,11 +423,11 @@ def add_events(
             [replace_path(p, f"events.{i}") for i, problems in outcome.rejected for p in problems]
         )
     rows: list[dict[str, Any]] = []
-    prefetched = len(checked) > 1  # then `leads` holds every stored lead the events name
-    leads = _known_leads(session, ctx, [event for _, event, _ in checked]) if prefetched else {}
+    # every stored lead the events name, at once (from the writers' memory, else the store)
+    leads = _known_leads(session, ctx, [event for _, event, _ in checked])
     for index, event, props in checked:
         try:
-            lead_pk, created = _lead_of_event(session, ctx, event, leads, prefetched)
+            lead_pk, created = _lead_of_event(session, ctx, event, leads)
         except InputError as exc:
             if atomic:
                 raise InputError([replace_path(p, f"events.{index}") for p in exc.problems]) from None
@@ -576,10 +576,10 @@ def _known_leads(session: Session, ctx: Context, events: list[CheckedEvent]) -> 
 
 
 def _lead_of_event(
-    session: Session, ctx: Context, event: CheckedEvent, seen: dict[tuple[str, str], int], complete: bool
+    session: Session, ctx: Context, event: CheckedEvent, seen: dict[tuple[str, str], int]
 ) -> tuple[int, bool]:
-    """`seen`: leads found or made so far, by key; `complete`: it holds every stored lead the event
-    could name (no need to ask the store)."""
+    """The event's lead, and whether it was created now. `seen`: every stored lead the batch's events
+    name (`_known_leads`), and those made so far, by key."""
     if event.lead_id:  # the usual case: a known lead by its lead_id
         found_pk = seen.get(("lead_id", event.lead_id))
         if found_pk is not None:
@@ -592,11 +592,6 @@ def _lead_of_event(
     for key in keys:
         if key in seen:
             return seen[key], False
-    found = None if complete else lead_key(session, ctx, event.lead_id, event.email, event.anonymous_id)
-    if found is not None:
-        for k in keys:
-            seen[k] = found
-        return found, False
     if ctx.unknown_leads == "reject":
         named = ", ".join(f"{k} {v!r}" for k, v in keys)
         raise InputError([Problem(f"no lead with {named}; create the lead first", path=keys[0][0])])

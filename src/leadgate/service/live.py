@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
@@ -30,6 +31,8 @@ from leadgate.scoring.rollups import Member, compute_rollups, rollups_read
 from leadgate.service.memory import recall_of
 from leadgate.service.store import tables
 from leadgate.service.store.statements import (
+    RESCORE_COLUMNS,
+    SCORE_COLUMNS,
     run_many,
     stored_json,
     stored_time,
@@ -39,9 +42,9 @@ from leadgate.service.workspace import Context
 _scores = cast(Table, tables.LeadScore.__table__)
 _history = cast(Table, tables.ScoreChange.__table__)
 _stages = cast(Table, tables.StageChange.__table__)
-_OLD = select(_scores.c.lead_pk, _scores.c.score, _scores.c.grade, _scores.c.stage).where(
-    _scores.c.lead_pk.in_(bindparam("keys", expanding=True))
-)
+_OLD = select(
+    _scores.c.lead_pk, _scores.c.score, _scores.c.grade, _scores.c.stage, _scores.c.definition_pk
+).where(_scores.c.lead_pk.in_(bindparam("keys", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -160,13 +163,17 @@ def rescore_each(session: Session, ctx: Context, causes: Mapping[int, str]) -> d
             state.memo,
         )
         results.append((pk, result))
-    unfit = {
-        pk: [*accounts[state.account_pk].unfit, *state.unfit]
-        if state.account_pk is not None
-        else list(state.unfit)
-        for pk, state in states.items()
-    }
-    current = {pk: state.score for pk, state in states.items() if state.score is not None}
+    unfit: dict[int, list[str]] = {}
+    current: dict[int, Stored] = {}
+    for pk, _result in results:
+        state = states[pk]
+        left_out = (
+            [*accounts[state.account_pk].unfit, *state.unfit] if state.account_pk is not None else state.unfit
+        )
+        if left_out:
+            unfit[pk] = list(left_out)
+        if state.score is not None and state.used is not None:
+            current[pk] = (*state.score, state.used[0])
     pk_of = {result.lead_id: pk for pk, result in results}
     return record(session, ctx, [r for _, r in results], pk_of, every, causes, unfit, current, used)
 
@@ -179,12 +186,13 @@ def record(
     causes: Mapping[int, str],
     about: Collection[int],
     unfit: Mapping[int, list[str]] | None = None,
-    current: Mapping[int, tuple[float, str, str]] | None = None,
+    current: Mapping[int, Stored] | None = None,
     rollups: Mapping[int, dict[str, Any]] | None = None,
 ) -> dict[int, Change]:
     """Store new scores as the leads' current ones, with history rows for what moved (see above).
     `causes`: why, for every lead; `about`: the leads the change was about (the others are colleagues);
-    `current`: the stored (score, grade, stage) by lead key, when the caller has read them; `rollups`:
+    `current`: the stored (score, grade, stage, version key) by lead key, when the caller has read
+    them; `rollups`:
     the roll-ups each score read (see `rollups_read`), when known."""
     active = ctx.active
     assert active is not None
@@ -194,13 +202,16 @@ def record(
     if current is None:
         keys = sorted(pk_of[r.lead_id] for r in results)
         current = {
-            row.lead_pk: (row.score, row.grade, row.stage) for row in connection.execute(_OLD, {"keys": keys})
+            row.lead_pk: (row.score, row.grade, row.stage, row.definition_pk)
+            for row in connection.execute(_OLD, {"keys": keys})
         }
     changes: dict[int, Change] = {}
     dialect = connection.dialect.name
     at = stored_time(dialect, now)
+    times: dict[datetime, datetime | str] = {}
     new: list[tuple[Any, ...]] = []
     replaced: list[tuple[Any, ...]] = []
+    rescored: list[tuple[Any, ...]] = []
     history: list[tuple[Any, ...]] = []
     stages: list[tuple[Any, ...]] = []
     recall = recall_of(session)
@@ -208,7 +219,9 @@ def record(
     for result in results:
         pk = pk_of[result.lead_id]
         before = current.get(pk)
-        old_score, old_grade, old_stage = before if before is not None else (None, None, None)
+        old_score, old_grade, old_stage, old_version = (
+            before if before is not None else (None, None, None, None)
+        )
         change = Change(
             result.lead_id,
             old_score,
@@ -223,8 +236,17 @@ def record(
         changes[pk] = change
         why = causes[pk][:200]
         used = (rollups or {}).get(pk)
-        values = _score_values(dialect, result, workspace_pk, definition_pk, (unfit or {}).get(pk), used)
-        (new if before is None else replaced).append((*values, pk))
+        as_of = times.get(result.as_of)
+        if as_of is None:  # the results of one re-score share their moment
+            as_of = times[result.as_of] = stored_time(dialect, result.as_of)
+        values = _score_values(as_of, result, workspace_pk, definition_pk, (unfit or {}).get(pk), used)
+        if before is None:
+            new.append((*values, pk))
+        elif (old_version, old_grade, old_stage) == (definition_pk, result.grade, result.stage):
+            # the columns the other indexes cover are as they were: they are not written
+            rescored.append((*(values[i] for i in _RESCORED), pk))
+        else:
+            replaced.append((*values, pk))
         if change.moved and (pk in about or (old_grade, old_stage) != (result.grade, result.stage)):
             history.append((workspace_pk, pk, definition_pk, at, why, *change.old_and_new))
         if old_stage != result.stage:
@@ -234,25 +256,31 @@ def record(
             recall.scored(pk, definition_pk, (result.score, result.grade, result.stage), used)
     run_many(connection, "new scores", new)
     run_many(connection, "scores", replaced)  # by the lead's key, as one executemany
+    run_many(connection, "rescores", rescored)
     run_many(connection, "history", history)
     run_many(connection, "stages", stages)
     return changes
 
 
+Stored = tuple[float, str, str, int]  # a stored score's (score, grade, stage, version key)
+_RESCORED = tuple(SCORE_COLUMNS.index(c) for c in RESCORE_COLUMNS)
+
+
 def _score_values(
-    dialect: str,
+    as_of: datetime | str,
     result: LeadScore,
     workspace_pk: int,
     definition_pk: int,
     unfit: list[str] | None,
     rollups: dict[str, Any] | None,
 ) -> tuple[Any, ...]:
-    """A `lead_scores` row but its key, in stored form, in `statements.SCORE_COLUMNS`' order."""
+    """A `lead_scores` row but its key, in stored form (`as_of` so already), in
+    `statements.SCORE_COLUMNS`' order."""
     document = result.as_json(unfit_fields=unfit) if unfit else result.as_json()
     return (
         workspace_pk,
         definition_pk,
-        stored_time(dialect, result.as_of),
+        as_of,
         result.score,
         result.fit,
         result.grade,

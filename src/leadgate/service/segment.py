@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -39,6 +40,7 @@ LEAD_TRAITS = {"email", "createdAt", "created_at", "company", "owner", "source"}
 ACCOUNT_TRAITS = {"name", "website", "domain"}
 
 
+@lru_cache(maxsize=4096)  # a stream names the same few events and traits again and again
 def snake(name: str) -> str:
     """`Form Submitted`, `formSubmitted`, `form-submitted` → `form_submitted`."""
     text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name.strip())

@@ -23,7 +23,7 @@ except ImportError:  # Windows: processes wait on SQLite's busy timeout alone
     fcntl = None  # type: ignore[assignment]
 
 import orjson
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -238,12 +238,12 @@ class Store:
             self.write_lock.close()
 
 
-_REVISE = text("UPDATE store_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision")
+_REVISE = "UPDATE store_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision"
 
 
 def _revise(session: Session) -> None:
     """Write transactions commit one at a time, so each sees the revision its predecessor left."""
-    session.info["leadgate_revision"] = int(session.connection().execute(_REVISE).scalar_one())
+    session.info["leadgate_revision"] = int(session.connection().exec_driver_sql(_REVISE).scalar_one())
 
 
 CHECKPOINTS = ("auto", "background")

@@ -81,12 +81,18 @@ _history = cast(Table, tables.ScoreChange.__table__)
 _stages = cast(Table, tables.StageChange.__table__)
 EVENT_COLUMNS = ("workspace_pk", "event_id", "lead_pk", "type", "time", "received_at", "properties")
 SCORE_COLUMNS = tuple(c.name for c in _scores.columns if c.name != "lead_pk")
+# a re-score under the same version that keeps grade and stage: the columns other indexes cover are not
+# written (SQLite rewrites an index entry whenever a column it covers is assigned, even to its value)
+RESCORE_COLUMNS = tuple(
+    c for c in SCORE_COLUMNS if c not in ("workspace_pk", "definition_pk", "grade", "stage")
+)
 HISTORY_COLUMNS = tuple(c.name for c in _history.columns if c.name != "id")
 STAGE_COLUMNS = tuple(c.name for c in _stages.columns if c.name != "id")
 _SHAPES: dict[str, tuple[Table, tuple[str, ...], str | None]] = {
     "events": (_events, EVENT_COLUMNS, None),
     "new scores": (_scores, (*SCORE_COLUMNS, "lead_pk"), None),
     "scores": (_scores, SCORE_COLUMNS, "lead_pk"),  # the key last
+    "rescores": (_scores, RESCORE_COLUMNS, "lead_pk"),
     "history": (_history, HISTORY_COLUMNS, None),
     "stages": (_stages, STAGE_COLUMNS, None),
 }
