@@ -23,7 +23,7 @@ from leadgate.service.memory import LeadMemory, Recall, recall_of
 from leadgate.service.payloads import AccountIn, CallIn, LeadIn
 from leadgate.service.store import Store, open_store, tables
 from leadgate.service.store.reading import load_leads
-from leadgate.service.workspace import Context, DefinitionCache, context_of, ensure_workspace
+from leadgate.service.workspace import Context, DefinitionCache, context_by_key, context_of, ensure_workspace
 from service.support import EXAMPLE_TEXT, Databases
 
 START = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
@@ -232,6 +232,8 @@ def test_an_older_transactions_memory_never_replaces_a_newer_one() -> None:
             self.forgotten_leads: set[int] = set()
             self.forgotten_accounts: set[int] = set()
             self.used: set[int] = set()
+            self.settings_read: dict[int, Any] = {}
+            self.forgotten_workspaces: set[int] = set()
 
     memory.keep(Ended(7, known=False))  # type: ignore[arg-type]
     assert memory.revision == 7
@@ -355,3 +357,33 @@ def _stored(s: Setup, lead_id: str) -> tuple[float, float]:
         row = session.get(tables.LeadScore, pk_of(s.store, lead_id))
         assert row is not None
         return row.score, row.fit
+
+
+def test_a_workspaces_settings_are_remembered_until_they_change(url: str) -> None:
+    """The writer reads its workspace's settings and active version from the memory too."""
+    s = setup(url)
+    with s.store.reading() as session:
+        workspace_pk = ensure_workspace(session, "memory").id
+
+    def settings() -> tuple[int | None, str]:
+        with s.store.transaction() as session:
+            ctx = context_by_key(session, workspace_pk, s.cache, s.clock)
+            ingest.add_events(session, ctx, [event(next(serial), "L1", 1)])
+        memory: LeadMemory = s.store.sessions.kw["info"]["leadgate_memory"]
+        assert memory.settings(workspace_pk) is not None  # kept for the next transaction
+        return (ctx.active.number if ctx.active else None), ctx.unknown_leads
+
+    serial = iter(range(1000))
+    assert settings() == (1, "create")
+    assert settings() == (1, "create")  # from the memory
+    with s.store.transaction() as session:  # a new version, activated in this process
+        versions.publish(session, ensure_workspace(session, "memory"), EXAMPLE_TEXT, "again", "test", START)
+    assert settings() == (1, "create")  # the memory is true again after the publishing
+    versions.activate(s.store, "memory", 2, "test", s.cache, s.clock)
+    assert settings() == (2, "create")
+    other = open_store(url)  # a setting changed by another process (`leadgate workspace set`)
+    with other.transaction() as session:
+        ensure_workspace(session, "memory").unknown_leads = "reject"
+    other.close()
+    assert settings() == (2, "reject")
+    s.store.close()

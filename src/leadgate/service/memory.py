@@ -26,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from threading import Lock
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -34,6 +34,9 @@ from sqlalchemy.orm import Session
 from leadgate.records import Account, Event, Lead
 from leadgate.scoring.matches import Matches
 from leadgate.service.store import tables
+
+if TYPE_CHECKING:
+    from leadgate.service.workspace import ActiveDefinition
 from leadgate.service.store.reading import (
     FAR_FUTURE,
     LEAD_COLUMNS,
@@ -42,7 +45,6 @@ from leadgate.service.store.reading import (
     read_events,
     records_of,
 )
-from leadgate.service.workspace import ActiveDefinition
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,7 @@ class LeadMemory:
         self._leads: OrderedDict[int, LeadState] = OrderedDict()
         self._accounts: dict[int, AccountState] = {}
         self._keys: dict[tuple[int, str, str], int] = {}  # (workspace key, kind, value) -> lead key
+        self._settings: dict[int, Any] = {}  # workspace key -> its settings row (`workspace.context_by_key`)
         self._size = 0  # events held
         self._lock = Lock()
         self.cleared = 0  # how many times it was set aside (for tests and the benchmark)
@@ -104,6 +107,9 @@ class LeadMemory:
     def key(self, workspace_pk: int, kind: str, value: str) -> int | None:
         return self._keys.get((workspace_pk, kind, value))
 
+    def settings(self, workspace_pk: int) -> Any:
+        return self._settings.get(workspace_pk)
+
     def keep(self, recall: Recall) -> None:
         """What a committed transaction learned."""
         if recall.revision is None:
@@ -120,6 +126,9 @@ class LeadMemory:
             for state in recall.leads.values():
                 self._put(state)
             self._accounts.update(recall.accounts)
+            for pk in recall.forgotten_workspaces:
+                self._settings.pop(pk, None)
+            self._settings.update(recall.settings_read)
             for pk in recall.used:
                 if pk in self._leads:
                     self._leads.move_to_end(pk)
@@ -134,6 +143,8 @@ class LeadMemory:
                 self._drop(pk)
             for pk in (*recall.forgotten_accounts, *recall.accounts):
                 self._accounts.pop(pk, None)
+            for pk in (*recall.forgotten_workspaces, *recall.settings_read):
+                self._settings.pop(pk, None)
 
     def _clear(self) -> None:
         if self._leads or self._accounts:
@@ -141,6 +152,7 @@ class LeadMemory:
         self._leads.clear()
         self._accounts.clear()
         self._keys.clear()
+        self._settings.clear()
         self._size = 0
 
     def _put(self, state: LeadState) -> None:
@@ -174,6 +186,8 @@ class Recall:
         self.forgotten_leads: set[int] = set()
         self.forgotten_accounts: set[int] = set()
         self.used: set[int] = set()  # memory's states this transaction read (kept the longest)
+        self.settings_read: dict[int, Any] = {}  # workspaces' settings rows read in this transaction
+        self.forgotten_workspaces: set[int] = set()
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -199,6 +213,21 @@ class Recall:
         if pk is None or pk in self.forgotten_leads:
             return None
         return pk
+
+    def settings(self, workspace_pk: int) -> Any:
+        """The workspace's settings row (`workspace.context_by_key`), when known (else: ask the store)."""
+        found = self.settings_read.get(workspace_pk)
+        if found is None and self.known and workspace_pk not in self.forgotten_workspaces:
+            found = self.memory.settings(workspace_pk)
+        return found
+
+    def read_settings(self, workspace_pk: int, row: Any) -> None:
+        self.settings_read[workspace_pk] = row
+
+    def forget_workspace(self, workspace_pk: int) -> None:
+        """The workspace's settings (or its active version) changed."""
+        self.settings_read.pop(workspace_pk, None)
+        self.forgotten_workspaces.add(workspace_pk)
 
     def states(
         self, active: ActiveDefinition, pks: Iterable[int], colleagues: bool
@@ -339,6 +368,8 @@ class Recall:
         """A savepoint was rolled back: what this transaction changed or read since it began may be
         undone, so it is read again when needed."""
         self.forget(list(self.leads), list(self.accounts))
+        for pk in list(self.settings_read):
+            self.forget_workspace(pk)
 
 
 def _changed(

@@ -19,6 +19,7 @@ from leadgate.definition import Definition, load_text
 from leadgate.service.diff import Difference, diff
 from leadgate.service.errors import InputError, NotFound
 from leadgate.service.live import record
+from leadgate.service.memory import recall_of
 from leadgate.service.store import Store, tables
 from leadgate.service.workspace import Context, DefinitionCache, context_of, find_workspace
 
@@ -135,6 +136,9 @@ def compare(
 def set_active(session: Session, workspace: tables.Workspace, number: int, by: str, now: datetime) -> Version:
     row = version_row(session, workspace, number)
     workspace.active_definition_pk = row.id
+    recall = recall_of(session)
+    if recall is not None:
+        recall.forget_workspace(workspace.id)
     row.activated_at = now
     row.activated_by = by
     session.flush()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from leadgate.definition import Definition, load_text
 from leadgate.service.errors import NotFound
+from leadgate.service.memory import recall_of
 from leadgate.service.store import tables
 from leadgate.service.store.reading import Readers
 
@@ -107,10 +108,16 @@ def context_by_key(
     cache: DefinitionCache,
     clock: Callable[[], datetime] = utc_now,
 ) -> Context:
-    """As `context_of`, for the workspace with this key (one Core query: the write path's)."""
-    row = session.connection().execute(_SETTINGS, {"workspace": workspace_pk}).first()
+    """As `context_of`, for the workspace with this key (one Core query: the write path's; none when
+    the writers' memory knows the workspace's settings)."""
+    recall = recall_of(session)
+    row = recall.settings(workspace_pk) if recall is not None else None
     if row is None:
-        raise NotFound("the token's workspace no longer exists")
+        row = session.connection().execute(_SETTINGS, {"workspace": workspace_pk}).first()
+        if row is None:
+            raise NotFound("the token's workspace no longer exists")
+        if recall is not None:
+            recall.read_settings(workspace_pk, row)
     return _context(session, workspace_pk, row, cache, clock)
 
 
