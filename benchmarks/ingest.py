@@ -800,7 +800,9 @@ def _floor_store_writes(store: Any, chunks: list[list[dict[str, Any]]], rows: in
             history.append((row.workspace_pk, pk, row.definition_pk, at, "floor", row.score, row.score,
                             row.grade, row.grade, row.stage, row.stage))  # fmt: skip
         prepared.append((chunk[0]["workspace_pk"], [e[1] for e in events], events, scores, history))
+    database = store.engine.url.database if dialect == "postgresql" else None
     gc.collect()
+    before = cpu_snapshot(None, database)
     start = time.perf_counter()
     for workspace_pk, ids, events, scores, history in prepared:
         with store.transaction() as session:
@@ -810,8 +812,19 @@ def _floor_store_writes(store: Any, chunks: list[list[dict[str, Any]]], rows: in
             run_many(connection, "rescores", scores)
             run_many(connection, "history", history)
     seconds = time.perf_counter() - start
+    if dialect == "sqlite":  # what the checkpoint thread has not copied yet is charged to the CPU too
+        own = sqlite3.connect(store.engine.url.database, isolation_level=None)  # as store.checkpoints does
+        try:
+            own.execute("PRAGMA busy_timeout=10000")
+            own.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            own.close()
+    after = cpu_snapshot(None, database)
+    # CPU: this process (its writes and the checkpoint thread's copying) and PostgreSQL's for the database
+    cpu_s = after["client"] - before["client"] + after["postgres"] - before["postgres"]
     leads = sum(len(p[3]) for p in prepared)
     return {"seconds": seconds, "rows_per_s": rows / seconds, "leads_per_transaction": leads / len(prepared),
+            "cpu_s": cpu_s, "cpu_us_per_event": cpu_s / rows * 1e6,
             "statement": "the stored ids looked up, INSERT events, then per lead UPDATE lead_scores and INSERT "
                          "score_changes, one transaction per chunk, rows built beforehand"}  # fmt: skip
 
@@ -1073,7 +1086,9 @@ def markdown(r: dict[str, Any]) -> str:
                       f"({b['floor']['store_writes']['leads_per_transaction']:,.0f} leads per transaction); with "
                       f"{2 * f0['rows_per_transaction']} events per transaction, as the server groups two requests: "
                       f"**{_n(b['floor']['store_writes_two_requests']['rows_per_s'])} events/s** "
-                      f"({b['floor']['store_writes_two_requests']['leads_per_transaction']:,.0f} leads)"))  # fmt: skip
+                      f"({b['floor']['store_writes_two_requests']['leads_per_transaction']:,.0f} leads); CPU per event, "
+                      f"checkpoints included: {b['floor']['store_writes']['cpu_us_per_event']:.0f} and "
+                      f"{b['floor']['store_writes_two_requests']['cpu_us_per_event']:.0f} µs"))  # fmt: skip
     rs0 = any_b["rescore"]
     row(f"`live.rescore`, one lead with {rs0['events']} events ({rs0['runs']} runs)",
         lambda n, b: (f"median **{_ms(b['rescore']['rescore']['median_ms'])} ms**, p95 **{_ms(b['rescore']['rescore']['p95_ms'])} ms**; "

@@ -63,7 +63,7 @@ def test_ingest_benchmark_runs_on_tiny_numbers(tmp_path: Path) -> None:
         assert_positive(floor["executemany"], "seconds", "rows_per_s")
         assert_positive(floor["insert_events"], "seconds", "rows_per_s")
         for part in ("store_writes", "store_writes_two_requests"):
-            assert_positive(floor[part], "seconds", "rows_per_s", "leads_per_transaction")
+            assert_positive(floor[part], "seconds", "rows_per_s", "leads_per_transaction", "cpu_us_per_event")
 
         rescore = backend["rescore"]
         assert rescore["events"] == 500 and rescore["runs"] == 10
