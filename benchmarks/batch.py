@@ -1258,6 +1258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="also time each step of rescore's loader and scoring at the largest size, in process")  # fmt: skip
     parser.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     args = parser.parse_args(argv)
+    if args.json is not None:  # its folder made first: a long run's figures are not lost at its end
+        args.json.parent.mkdir(parents=True, exist_ok=True)
     if args.leads < 1 or args.events < 1 or args.repeat < 1:
         parser.error("--leads, --events and --repeat must be positive")
 

@@ -1161,6 +1161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny numbers (a smoke test, not a measurement)")
     parser.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     args = parser.parse_args(argv)
+    if args.json is not None:  # its folder made first: a long run's figures are not lost at its end
+        args.json.parent.mkdir(parents=True, exist_ok=True)
     if args.quick:
         for key, value in QUICK.items():
             if getattr(args, key) == parser.get_default(key):

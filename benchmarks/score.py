@@ -475,6 +475,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--single-runs", type=int, default=200, help="runs of score_lead on one lead")
     parser.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     args = parser.parse_args(argv)
+    if args.json is not None:  # its folder made first: a long run's figures are not lost at its end
+        args.json.parent.mkdir(parents=True, exist_ok=True)
     if args.leads < 1 or args.repeat < 1 or args.single_runs < 1 or args.events_per_lead <= 0:
         parser.error("--leads, --repeat, --single-runs and --events-per-lead must be positive")
 
