@@ -4,12 +4,16 @@ backends: identify, group, track and page arrive as the lead, its account and it
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import segment.analytics as analytics
 from segment.analytics.request import APIError
+from sqlalchemy import select
 
+from leadgate.service import segment as spec
+from leadgate.service.errors import InputError
 from leadgate.service.store import tables
 from service.support import Workspace
 
@@ -177,3 +181,83 @@ def test_the_single_message_endpoints_and_a_batch_with_a_bad_message(workspace: 
     assert "pricing-page" in {c["rule"] for c in lead["score"]["trace"]}
     with_page = workspace.count(tables.Event, type="page_viewed")
     assert (with_page, workspace.count(tables.Event, type="email_opened")) == (1, 1)
+
+
+# -- when an event happened: Segment's timestamps ---------------------------------------------------
+
+RECEIVED = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+
+
+def test_a_given_timestamp_is_taken_as_it_is() -> None:
+    message = {"timestamp": "2026-12-01T09:00:00Z", "originalTimestamp": "2026-12-06T11:00:00Z",
+               "sentAt": "2026-12-06T13:00:00Z"}  # fmt: skip
+    assert spec.event_time(message, RECEIVED) == "2026-12-01T09:00:00Z"
+
+
+def test_the_original_timestamp_is_corrected_for_the_clients_clock() -> None:
+    """The client's clock is an hour fast: the call was made 90 s before it was sent."""
+    message = {"originalTimestamp": "2026-12-06T12:58:30Z", "sentAt": "2026-12-06T13:00:00Z"}
+    assert spec.event_time(message, RECEIVED) == RECEIVED - timedelta(seconds=90)
+    # the batch's sentAt stands in for the message's; the message's own wins
+    assert spec.event_time(
+        {"originalTimestamp": "2026-12-06T12:58:30Z"}, RECEIVED, "2026-12-06T13:00:00Z"
+    ) == (RECEIVED - timedelta(seconds=90))
+    assert spec.event_time(message, RECEIVED, "2026-12-06T12:59:00Z") == RECEIVED - timedelta(seconds=90)
+
+
+def test_without_sent_at_or_a_receipt_the_original_timestamp_is_as_given() -> None:
+    assert spec.event_time({"originalTimestamp": "2026-12-06T10:00:00Z"}, RECEIVED) == "2026-12-06T10:00:00Z"
+    message = {"originalTimestamp": "2026-12-06T10:00:00Z", "sentAt": "2026-12-06T10:00:05Z"}
+    assert spec.event_time(message, None) == "2026-12-06T10:00:00Z"
+    assert spec.event_time({}, RECEIVED) is None  # the writer takes when it received the event
+
+
+def test_a_bad_sent_at_or_original_timestamp_names_its_field() -> None:
+    with pytest.raises(InputError) as bad:
+        spec.translate({"type": "track", "userId": "u", "event": "X", "originalTimestamp": "2026-12-06T10:00:00Z",
+                        "sentAt": "yesterday"}, received=RECEIVED)  # fmt: skip
+    assert bad.value.problems[0].path == "sentAt"
+    with pytest.raises(InputError) as bad:
+        spec.translate({"type": "track", "userId": "u", "event": "X", "originalTimestamp": "soon",
+                        "sentAt": "2026-12-06T10:00:00Z"}, received=RECEIVED)  # fmt: skip
+    assert bad.value.problems[0].path == "originalTimestamp"
+
+
+def _stored_times(workspace: Workspace) -> dict[str, datetime]:
+    with workspace.store.reading() as session:
+        rows = session.execute(
+            select(tables.Event.event_id, tables.Event.time).where(tables.Event.workspace_pk == workspace.pk)
+        ).all()
+    return {event_id: t if t.tzinfo else t.replace(tzinfo=UTC) for event_id, t in rows}
+
+
+def test_a_client_with_a_fast_clock_through_the_batch_endpoint(workspace: Workspace) -> None:
+    """As RudderStack's SDKs send: originalTimestamp and sentAt from the device's clock, an hour fast;
+    the events are stored at the server's time of the call."""
+    write = workspace.client(None, auth=(workspace.secrets["write"], ""))
+    fast = datetime.now(UTC) + timedelta(hours=1)
+    batch = [
+        {"type": "track", "userId": "u-7", "event": "Email Opened", "messageId": "own-sent-at",
+         "originalTimestamp": (fast - timedelta(minutes=5)).isoformat(), "sentAt": fast.isoformat()},
+        {"type": "track", "userId": "u-7", "event": "Email Opened", "messageId": "batch-sent-at",
+         "originalTimestamp": (fast - timedelta(minutes=10)).isoformat()},
+        {"type": "track", "userId": "u-7", "event": "Email Opened", "messageId": "given",
+         "timestamp": "2026-11-30T08:00:00Z", "originalTimestamp": fast.isoformat()},
+    ]  # fmt: skip
+    before = datetime.now(UTC)
+    r = write.post("/v1/batch", json={"batch": batch, "sentAt": fast.isoformat()})
+    after = datetime.now(UTC)
+    assert r.status_code == 200, r.text
+    assert r.json()["accepted"] == 3
+    times = _stored_times(workspace)
+    for event_id, ago in (("own-sent-at", timedelta(minutes=5)), ("batch-sent-at", timedelta(minutes=10))):
+        assert before - ago - timedelta(seconds=1) <= times[event_id] <= after - ago + timedelta(seconds=1), (
+            event_id,
+            times[event_id],
+        )
+    assert times["given"] == datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+    r = write.post("/v1/batch", json={"batch": batch[:1], "sentAt": "not a time"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "sentAt"
+    assert workspace.count(tables.Event) == 3

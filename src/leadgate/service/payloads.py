@@ -18,7 +18,8 @@ from leadgate.errors import Problem
 from leadgate.records import CALL_OUTCOMES
 
 
-def _moment(value: Any) -> Any:
+def moment(value: Any) -> Any:
+    """An ISO 8601 time (or a datetime) as an aware datetime in UTC; one without a zone is UTC."""
     if isinstance(value, datetime):
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     if not isinstance(value, str):
@@ -29,7 +30,7 @@ def _moment(value: Any) -> Any:
         raise ValueError(str(exc)) from None
 
 
-Moment = Annotated[datetime, BeforeValidator(_moment)]
+Moment = Annotated[datetime, BeforeValidator(moment)]
 Id = Annotated[str, Field(min_length=1, max_length=200)]
 Outcome = Literal["reached", "voicemail", "no_answer"]
 assert set(Outcome.__args__) == set(CALL_OUTCOMES)  # type: ignore[attr-defined]

@@ -3,7 +3,10 @@ and RudderStack SDKs can send to leadgate as they would to Segment.
 
 - `track`: an event; its name becomes the event type in snake case ("Form Submitted" →
   `form_submitted`), `properties` its properties, `messageId` its event_id (so a resent message is
-  stored once), `timestamp` its time (else `originalTimestamp`, else when received).
+  stored once), `timestamp` its time, taken as given. Without one, `originalTimestamp` (the client's
+  clock when the call was made) corrected for the client clock's skew as Segment and RudderStack
+  compute it, when the message (or its batch) has `sentAt` (the client's clock when it was sent):
+  received − (sentAt − originalTimestamp); else `originalTimestamp` as given; else when received.
 - `page`: a `page_viewed` event; `url`, `path`, `title`, `referrer` come from the properties or from
   `context.page`, and the page's `name` and `category` are added as properties.
 - `screen`: a `screen_viewed` event, likewise.
@@ -22,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -30,7 +34,7 @@ from sqlalchemy.orm import Session
 from leadgate.errors import Problem
 from leadgate.service import ingest
 from leadgate.service.errors import Conflict, InputError
-from leadgate.service.payloads import AccountIn, EventIn, LeadIn, ParsedEvent, Refused
+from leadgate.service.payloads import AccountIn, EventIn, LeadIn, ParsedEvent, Refused, moment
 from leadgate.service.workspace import Context
 from leadgate.service.writer import Done
 
@@ -59,14 +63,15 @@ class SegmentOutcome:
 Prepared = tuple[str, Any]  # (type, payload as `translate` gives it), or ("refused", Refused)
 
 
-def prepare(messages: Sequence[Any]) -> list[Prepared]:
+def prepare(messages: Sequence[Any], received: datetime | None = None, sent_at: Any = None) -> list[Prepared]:
     """Each message translated and checked (`translate`), or refused with its problems; events in a
     form that costs little to send (the API prepares messages before it hands them to the writer,
-    whose process has more to do)."""
+    whose process has more to do). `received`: when the server received them; `sent_at`: the
+    batch's `sentAt`, for the messages without their own."""
     out: list[Prepared] = []
     for message in messages:
         try:
-            kind, payload = translate(message)
+            kind, payload = translate(message, received=received, sent_at=sent_at)
         except InputError as exc:
             out.append(("refused", Refused(list(exc.problems))))
             continue
@@ -156,8 +161,11 @@ def _prepared(messages: Sequence[Any]) -> list[Prepared]:
     return prepare(messages)
 
 
-def translate(message: Any, kind: str | None = None) -> tuple[str, Any]:
-    """One Segment message as (type, EventIn | LeadIn | (AccountIn, LeadIn | None) | None)."""
+def translate(
+    message: Any, kind: str | None = None, received: datetime | None = None, sent_at: Any = None
+) -> tuple[str, Any]:
+    """One Segment message as (type, EventIn | LeadIn | (AccountIn, LeadIn | None) | None); see
+    `event_time` for `received` and `sent_at`."""
     if not isinstance(message, dict):
         raise InputError([Problem(f"expected a JSON object; got {type(message).__name__}")])
     kind = kind or message.get("type")
@@ -168,8 +176,8 @@ def translate(message: Any, kind: str | None = None) -> tuple[str, Any]:
     if kind != "group" and user_id is None and anonymous_id is None:
         raise InputError([Problem("a message needs a userId or an anonymousId", path="userId")])
     context: dict[str, Any] = message["context"] if isinstance(message.get("context"), dict) else {}
-    time = message.get("timestamp") or message.get("originalTimestamp")
     if kind in ("track", "page", "screen"):
+        time = event_time(message, received, sent_at)
         props = message.get("properties") or {}
         if not isinstance(props, dict):
             raise InputError([Problem(f"expected an object; got {props!r}", path="properties")])
@@ -219,6 +227,29 @@ def translate(message: Any, kind: str | None = None) -> tuple[str, Any]:
             )
         return kind, (account, lead)
     return kind, None
+
+
+def event_time(message: dict[str, Any], received: datetime | None, sent_at: Any = None) -> Any:
+    """When a message's event happened, as Segment's spec has it (see the module's text): its
+    `timestamp` as given; else its `originalTimestamp` moved by the client clock's skew, which
+    `sentAt` (the message's, else `sent_at`, its batch's) against `received` shows; else its
+    `originalTimestamp` as given; else None (the writer takes when it received the event)."""
+    given = message.get("timestamp")
+    if given:
+        return given
+    original = message.get("originalTimestamp")
+    sent = message.get("sentAt") or sent_at
+    if not original or not sent or received is None:
+        return original or None
+    return received - (instant(sent, "sentAt") - instant(original, "originalTimestamp"))
+
+
+def instant(value: Any, path: str) -> datetime:
+    """An ISO 8601 time of a message, or an `InputError` for the field at `path`."""
+    try:
+        return moment(value)  # type: ignore[no-any-return]
+    except ValueError as exc:
+        raise InputError([Problem(str(exc), path=path)]) from None
 
 
 def _lead(message: dict[str, Any], user_id: str | None, anonymous_id: str | None) -> LeadIn:

@@ -45,7 +45,7 @@ def _single(kind: str) -> Callable[..., Awaitable[dict[str, Any]]]:
 
     async def endpoint(message: Message, svc: ServiceDep, caller: CallerDep) -> dict[str, Any]:
         caller.require("send_events")
-        prepared = segment.prepare([{**message, "type": kind}])
+        prepared = segment.prepare([{**message, "type": kind}], received=svc.clock())
         outcome = (await svc.write(caller, segment.ApplyMessages(prepared))).value
         if outcome.rejected:  # refused, so nothing of it was stored
             raise InputError(outcome.rejected[0][1])
@@ -67,7 +67,12 @@ async def batch(message: Message, svc: ServiceDep, caller: CallerDep) -> Any:
     if not isinstance(messages, list) or not messages:
         raise InputError([Problem("expected a non-empty list of messages", path="batch")])
     svc.check_batch(len(messages), "batch", "messages")
-    outcome = (await svc.write(caller, segment.ApplyMessages(segment.prepare(messages)))).value
+    received = svc.clock()
+    sent_at = message.get("sentAt")  # the batch's, for the messages without their own
+    if sent_at is not None:
+        segment.instant(sent_at, "sentAt")  # a bad one refuses the batch (422), not each message
+    prepared = segment.prepare(messages, received=received, sent_at=sent_at)
+    outcome = (await svc.write(caller, segment.ApplyMessages(prepared))).value
     if outcome.rejected and not outcome.accepted and not outcome.duplicates:
         return JSONResponse({"error": "invalid input", **_answer(outcome), "success": False}, status_code=422)
     return _answer(outcome)
