@@ -33,6 +33,25 @@ def test_no_token_or_an_unknown_one_is_a_401(workspace: Workspace) -> None:
     assert anonymous.get("/healthz").status_code == 200
 
 
+def test_who_is_asking_is_answered_before_what_is_wrong_with_the_body(workspace: Workspace) -> None:
+    """A request without a valid token learns nothing about its body: 401 first."""
+    malformed = {"content": b'{"lead_id": "L-1",', "headers": {"content-type": "application/json"}}
+    for who, client in (
+        ("no token", workspace.client(None)),
+        ("an unknown token", workspace.client(None, token="lg_not-a-token")),
+        ("an unknown write key", workspace.client(None, auth=("wk_not-a-key", ""))),
+    ):
+        for path in ("/v1/leads", "/v1/events", "/v1/batch"):
+            assert client.post(path, **malformed).status_code == 401, (who, path)  # type: ignore[arg-type]
+        assert client.post("/v1/leads", json={"lead_id": 42}).status_code == 401, who
+    # with a valid token, the body's problems are answered as before
+    r = workspace.client("admin").post("/v1/leads", **malformed)  # type: ignore[arg-type]
+    assert r.status_code == 422 and r.json()["errors"][0]["message"].startswith("malformed JSON")
+    write = workspace.client(None, auth=(workspace.secrets["write"], ""))
+    assert write.post("/v1/batch", **malformed).status_code == 422  # type: ignore[arg-type]
+    assert workspace.count(tables.Lead) == 0
+
+
 def test_a_token_revoked_through_the_api_stops_working_at_once(workspace: Workspace) -> None:
     marketing = workspace.client("marketing")
     assert marketing.get("/v1/leads").status_code == 200
@@ -118,6 +137,9 @@ def test_marketing_publishes_but_only_an_admin_activates(workspace: Workspace) -
         == 403
     )
     assert marketing.post("/v1/tokens", json={"role": "admin", "name": "me"}).status_code == 403
+    refused = marketing.post("/v1/definitions/rescore")
+    assert refused.status_code == 403
+    assert "a marketing token may not rescore all leads" in refused.json()["errors"][0]["message"]
     assert workspace.client("admin").post("/v1/definitions/2/activate").status_code == 200
 
 

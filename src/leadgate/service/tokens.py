@@ -1,7 +1,7 @@
 """API tokens and write keys. The secret is shown once, when created; only its SHA-256 is stored.
 
 Roles and what they may do (`ALLOWED`):
-- admin: everything, including tokens and activating definition versions;
+- admin: everything, including tokens, activating definition versions and re-scoring every lead;
 - marketing: read and write leads, accounts and events, import, publish definition versions;
 - sales: read leads, record qualification calls;
 - write (a write key): send events, and the Segment-compatible calls (track, page, identify, group,
@@ -33,6 +33,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "record_calls": frozenset({"admin", "sales"}),
     "publish": frozenset({"admin", "marketing"}),
     "activate": frozenset({"admin"}),
+    "rescore_all_leads": frozenset({"admin"}),  # with the active version (as activating one does)
     "manage_tokens": frozenset({"admin"}),
 }
 

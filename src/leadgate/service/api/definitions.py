@@ -70,7 +70,7 @@ def rescore(svc: ServiceDep, caller: CallerDep) -> dict[str, Any]:
     """Engagement fades with time, and a lead is re-scored live only when something happens to it: run
     this nightly, say, so that quiet leads' scores fade too. History rows are written for leads whose
     grade or stage moved. A lead re-scored live while this runs keeps its newer score (`newer`)."""
-    caller.require("activate")
+    caller.require("rescore_all_leads")
     with svc.store.reading() as session:
         name = svc.workspace(session, caller).name
     done = versions.rescore_active(svc.store, name, svc.cache, svc.clock)

@@ -64,12 +64,25 @@ def _in_body(err: Any) -> bool:
 def install(app: FastAPI) -> None:
     @app.exception_handler(LeadgateError)
     async def _leadgate(_request: Request, exc: LeadgateError) -> JSONResponse:
-        for cls, status, error in STATUS:
-            if isinstance(exc, cls):
-                headers = {"WWW-Authenticate": 'Bearer, Basic realm="leadgate"'} if status == 401 else None
-                return JSONResponse(body(error, list(exc.problems)), status_code=status, headers=headers)
-        raise AssertionError("unreachable: LeadgateError is in STATUS")  # pragma: no cover
+        return answer(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # the API's routes check the body before the token: who is asking is answered first
+        if request.url.path.startswith("/v1/"):
+            from leadgate.service.api.deps import authenticate
+
+            try:
+                await authenticate(request)
+            except Unauthorized as refused:
+                return answer(refused)
         return JSONResponse(body("invalid input", validation_problems(list(exc.errors()))), status_code=422)
+
+
+def answer(exc: LeadgateError) -> JSONResponse:
+    """The HTTP answer to an error the service raised on purpose (`STATUS`)."""
+    for cls, status, error in STATUS:
+        if isinstance(exc, cls):
+            headers = {"WWW-Authenticate": 'Bearer, Basic realm="leadgate"'} if status == 401 else None
+            return JSONResponse(body(error, list(exc.problems)), status_code=status, headers=headers)
+    raise AssertionError("unreachable: LeadgateError is in STATUS")  # pragma: no cover
