@@ -122,6 +122,16 @@ def test_leads_are_paged(listed: httpx.Client) -> None:
     assert r.json()["errors"][0]["field"] == "query.sort"
 
 
+def test_a_filter_that_finds_nothing_says_when_the_definition_has_no_such_stage(listed: httpx.Client) -> None:
+    r = listed.get("/v1/leads", params={"stage": "Nope", "grade": "Z"})
+    assert r.status_code == 200 and r.json()["total"] == 0
+    assert r.json()["notes"] == [
+        "the active definition has no stage 'Nope'; its stages: Lead, MQL, SQL, Disqualified",
+        "the active definition has no grade 'Z'; its grades: A, B, C, D",
+    ]
+    assert "notes" not in listed.get("/v1/leads", params={"stage": "SQL", "grade": "D"}).json()  # a known one
+
+
 # -- bad input ------------------------------------------------------------------------------------
 
 

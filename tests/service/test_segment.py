@@ -261,3 +261,15 @@ def test_a_client_with_a_fast_clock_through_the_batch_endpoint(workspace: Worksp
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "sentAt"
     assert workspace.count(tables.Event) == 3
+
+
+def test_a_bad_timestamp_is_named_as_the_message_names_it() -> None:
+    for field in ("timestamp", "originalTimestamp"):
+        with pytest.raises(InputError) as bad:
+            spec.translate(
+                {"type": "track", "userId": "u", "event": "X", field: "last tuesday"}, received=RECEIVED
+            )
+        assert [p.path for p in bad.value.problems] == [field]
+    with pytest.raises(InputError) as bad:
+        spec.translate({"type": "track", "userId": "u" * 201, "event": "X"})
+    assert [p.path for p in bad.value.problems] == ["userId"]

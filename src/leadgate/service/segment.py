@@ -42,6 +42,9 @@ TYPES = ("track", "page", "screen", "identify", "group", "alias")
 PAGE_KEYS = ("url", "path", "title", "referrer", "search")
 LEAD_TRAITS = {"email", "createdAt", "created_at", "company", "owner", "source"}
 ACCOUNT_TRAITS = {"name", "website", "domain"}
+# an event's fields, by the message's fields they come from (for the problems of a message)
+SEGMENT_FIELDS = {"event_id": "messageId", "lead_id": "userId", "anonymous_id": "anonymousId",
+                  "email": "context.traits.email", "type": "event"}  # fmt: skip
 
 
 @lru_cache(maxsize=4096)  # a stream names the same few events and traits again and again
@@ -207,7 +210,11 @@ def translate(
         traits: dict[str, Any] = context["traits"] if isinstance(context.get("traits"), dict) else {}
         if isinstance(traits.get("email"), str) and user_id is None:
             data["email"] = traits["email"]
-        return kind, ingest.parse(EventIn, {k: v for k, v in data.items() if v is not None})
+        fields = {**SEGMENT_FIELDS, "time": "timestamp" if message.get("timestamp") else "originalTimestamp"}
+        try:
+            return kind, ingest.parse(EventIn, {k: v for k, v in data.items() if v is not None})
+        except InputError as exc:  # its problems named by the message's fields, not leadgate's
+            raise InputError([_renamed(p, fields) for p in exc.problems]) from None
     if kind == "identify":
         return kind, _lead(message, user_id, anonymous_id)
     if kind == "group":
@@ -227,6 +234,13 @@ def translate(
             )
         return kind, (account, lead)
     return kind, None
+
+
+def _renamed(problem: Problem, fields: dict[str, str]) -> Problem:
+    head, dot, rest = (problem.path or "").partition(".")
+    if head not in fields:
+        return problem
+    return Problem(problem.message, path=fields[head] + dot + rest, hint=problem.hint)
 
 
 def event_time(message: dict[str, Any], received: datetime | None, sent_at: Any = None) -> Any:

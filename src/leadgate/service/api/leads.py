@@ -13,6 +13,7 @@ from leadgate.service.api.views import account_view, history, lead_view
 from leadgate.service.errors import NotFound
 from leadgate.service.payloads import AccountIn, CallIn, LeadIn
 from leadgate.service.store import tables
+from leadgate.service.workspace import Context
 
 router = APIRouter(prefix="/v1", tags=["leads"])
 
@@ -127,7 +128,29 @@ def list_leads(
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.execute(query.order_by(order, lead.id).limit(limit).offset(offset)).all()
         items = [lead_view(r[0], r[1], r[2], r[3]) for r in rows]
-    return {"total": total, "limit": limit, "offset": offset, "leads": items}
+        notes = _unknown_filters(svc.context(session, caller), stage, grade) if total == 0 else []
+    out: dict[str, Any] = {"total": total, "limit": limit, "offset": offset, "leads": items}
+    if notes:
+        out["notes"] = notes
+    return out
+
+
+def _unknown_filters(ctx: Context, stage: str | None, grade: str | None) -> list[str]:
+    """Why a filter may have found nothing: a stage or grade the active definition does not have."""
+    if ctx.active is None:
+        return []
+    definition = ctx.active.definition
+    known = {
+        "stage": [*definition.funnel, definition.disqualified_stage],
+        "grade": [name for name, _least in definition.grades],
+    }
+    notes = []
+    for name, value in (("stage", stage), ("grade", grade)):
+        if value is not None and value not in known[name]:
+            notes.append(
+                f"the active definition has no {name} {value!r}; its {name}s: {', '.join(known[name])}"
+            )
+    return notes
 
 
 @router.post("/leads/{lead_id}/calls", status_code=201, summary="Record a qualification call and its answers")
