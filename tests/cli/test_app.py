@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,18 @@ def test_score_rejects_an_unknown_format(data: Path) -> None:
     assert "--format must be one of table, csv, jsonl; got 'xml'" in result.stderr
 
 
+def test_events_after_the_as_of_time_are_counted_in_a_note(data: Path) -> None:
+    dated = [json.loads(line)["time"] for line in (data / "events.jsonl").open() if line.strip()]
+    cut = sorted(dated)[len(dated) // 2]  # about half the events come after it
+    later = sum(1 for t in dated if datetime.fromisoformat(t) > datetime.fromisoformat(cut))
+    base = ["--leads", str(data / "leads.csv"), "--events", str(data / "events.jsonl")]
+    result = runner.invoke(app, ["score", str(SAAS), *base, "--as-of", cut, "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    assert f"note: {later:,} events are dated after the --as-of time" in result.stderr
+    result = runner.invoke(app, ["score", str(SAAS), *base, "--as-of", max(dated), "--format", "jsonl"])
+    assert "dated after the --as-of time" not in result.stderr
+
+
 def test_score_rejects_a_bad_as_of(data: Path) -> None:
     result = runner.invoke(app, ["score", str(SAAS), "--leads", str(data / "leads.csv"), "--as-of", "soon"])
     assert result.exit_code == 2
@@ -192,6 +205,9 @@ def test_demo_replays_through_the_service_scores_live_and_summarises(tmp_path: P
     assert live is not None, result.stdout
     assert float(live.group(3)) > float(live.group(2)), "a demo request adds points at once"
     assert "/docs" in result.stdout and "lg_" in result.stdout and "wk_" in result.stdout
+    # the live event's service has stopped: the addresses are those `leadgate serve` takes by default
+    assert "the service has stopped (--no-serve); serve this store again with:" in result.stdout
+    assert "http://127.0.0.1:8000/docs" in result.stdout
     store = open_store(f"sqlite:///{tmp_path / 'demo' / 'leadgate.db'}")
     with store.reading() as session:
         assert session.scalar(select(func.count()).select_from(tables.Lead)) == 300

@@ -219,7 +219,8 @@ def test_the_cli_refuses_a_definition_that_does_not_load(workspace: Workspace, t
     broken = CliRunner().invoke(app, [*args, "--database-url", workspace.store.url])
     line = EXAMPLE_TEXT[: EXAMPLE_TEXT.index("account.employees < 50")].count("\n") + 1
     assert broken.exit_code == 3, broken.output
-    assert f":{line}:" in broken.output and "employeez" in broken.output
+    assert f"broken.yaml:{line}:" in "".join(broken.output.split()), broken.output  # the file, named
+    assert "employeez" in broken.output
     assert workspace.count(tables.DefinitionVersion) == 1
 
 

@@ -80,20 +80,37 @@ def demo_command(
     console.print(lift_line(scores, outcomes))
     with running_service(url, host, port if serve else free_port(host)) as base:
         live_event(console, base, setup, scores)
-        console.print("\nWhere to look:", style="bold")
-        console.print(f"  API docs (try it out, Authorize with the admin token):  {base}/docs", markup=False)
-        console.print(f"  admin token:  {setup.admin_token}", markup=False)
-        console.print(
-            f"  write key (events only, e.g. for a Segment source):  {setup.write_key}", markup=False
-        )
-        console.print(
-            f'  curl -H "Authorization: Bearer {setup.admin_token}" "{base}/v1/leads?stage=MQL&sort=-score&limit=5"',
-            markup=False,
-        )
-        console.print(f"  LEADGATE_DATABASE_URL={url} leadgate definitions list", markup=False)
         if serve:
+            where_to_look(console, url, base, setup)
             console.print("\nServing; press Ctrl-C to stop.", style="bold")
             wait_for_interrupt()
+    if not serve:  # the service that took the live event has stopped: how to start it again
+        options = (f" --host {host}" if host != "127.0.0.1" else "") + (
+            f" --port {port}" if port != 8000 else ""
+        )
+        where_to_look(console, url, f"http://{host}:{port}", setup, stopped=f"leadgate serve{options}")
+
+
+def where_to_look(console: Console, url: str, base: str, setup: Replayed, stopped: str | None = None) -> None:
+    """The service's addresses, its tokens (stored: they work again when it is served again) and
+    commands to try, each on one line whatever the terminal's width, so that it can be copied;
+    `stopped`: the command that serves the store again, when the demo's service has stopped."""
+
+    def line(text: str) -> None:
+        console.print(text, markup=False, soft_wrap=True)
+
+    console.print("\nWhere to look:", style="bold")
+    if stopped:
+        line(
+            f"  the service has stopped (--no-serve); serve this store again with:  LEADGATE_DATABASE_URL={url} {stopped}"
+        )
+    line(f"  API docs (try it out, Authorize with the admin token):  {base}/docs")
+    line(f"  admin token:  {setup.admin_token}")
+    line(f"  write key (events only, e.g. for a Segment source):  {setup.write_key}")
+    line(
+        f'  curl -H "Authorization: Bearer {setup.admin_token}" "{base}/v1/leads?stage=MQL&sort=-score&limit=5"'
+    )
+    line(f"  LEADGATE_DATABASE_URL={url} leadgate definitions list")
 
 
 @dataclass(frozen=True)
@@ -194,7 +211,7 @@ def live_event(console: Console, base: str, setup: Replayed, scores: list[Scored
         )
         shown.raise_for_status()
     console.print("\nLive: a website posts one event for the best-fitting lead still in Lead:", style="bold")
-    console.print(f"  POST {base}/v1/events  {json.dumps(event)}", markup=False)
+    console.print(f"  POST {base}/v1/events  {json.dumps(event)}", markup=False, soft_wrap=True)
     console.print(
         f"  {lead.lead_id}: score {show(change['old_score'])} → {show(change['new_score'])}, "
         f"stage {change['old_stage']} → {change['new_stage']} (definition v{change['definition_version']})",

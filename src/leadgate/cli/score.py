@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +28,7 @@ from leadgate.cli.output import FORMATS, print_table, write_csv, write_jsonl
 from leadgate.definition import load_definition
 from leadgate.errors import UsageError
 from leadgate.points import show
+from leadgate.records import Event
 from leadgate.scoring import LeadScore, score_lead, score_leads
 
 DefinitionArg = Annotated[Path, typer.Argument(help="the definition file (YAML or JSON)")]
@@ -81,6 +84,20 @@ def score_command(
         f"with {loaded.name!r} version {loaded.version}",
         markup=False,
     )
+    note_later_events(data.events_by_lead.values(), moment)
+
+
+def note_later_events(events_by_lead: Iterable[Sequence[Event]], moment: datetime) -> None:
+    """Events dated after the --as-of time count for nothing yet: say how many, not silently."""
+    cutoff = moment.timestamp()
+    later = [e for events in events_by_lead for e in events if e.ts > cutoff]
+    if later:
+        latest = max(later, key=lambda e: e.ts).time.isoformat().replace("+00:00", "Z")
+        err.print(
+            f"note: {len(later):,} events are dated after the --as-of time (the latest {latest}) and did not "
+            "count; --as-of defaults to now",
+            markup=False,
+        )
 
 
 def explain_command(
@@ -120,6 +137,7 @@ def explain_command(
             data.account_of(target),
         )
     render_explanation(result, Console(highlight=False), loaded.name)
+    note_later_events([data.events_by_lead.get(lead, ())], moment)
 
 
 def render_explanation(result: LeadScore, console: Console, definition_name: str) -> None:

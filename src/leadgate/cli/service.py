@@ -86,7 +86,7 @@ def tokens_create(
         )
     print(secret)
     err.print(
-        f"created a {role} token {name!r} in workspace {workspace!r}; keep it secret, it is not shown again"
+        f"created {'an' if role[0] in 'aeiou' else 'a'} {role} token {name!r} in workspace {workspace!r}; keep it secret, it is not shown again"
     )
 
 
@@ -145,7 +145,9 @@ def definitions_publish(
         raise UsageError(f"{file}: cannot read the file: {exc.strerror}") from None
     store = open_store(database_url)
     with store.transaction() as session:
-        version = versions.publish(session, ensure_workspace(session, workspace), source, note, by, utc_now())
+        version = versions.publish(
+            session, ensure_workspace(session, workspace), source, note, by, utc_now(), source_name=str(file)
+        )
     err.print(
         f"published version {version.number}: {version.name!r} ({version.label}, {version.fingerprint})"
     )

@@ -70,12 +70,19 @@ def _version(row: tables.DefinitionVersion, active_pk: int | None) -> Version:
 
 
 def publish(
-    session: Session, workspace: tables.Workspace, source: str, note: str, by: str, now: datetime
+    session: Session,
+    workspace: tables.Workspace,
+    source: str,
+    note: str,
+    by: str,
+    now: datetime,
+    source_name: str = "definition",
 ) -> Version:
-    """Check and store a new version (not yet active). A file that does not load raises DefinitionError."""
+    """Check and store a new version (not yet active). A file that does not load raises DefinitionError,
+    its problems placed in `source_name` (the file's path, for the CLI)."""
     if not note.strip():
         raise InputError("a published version needs a note saying why (--note)")
-    definition = load_text(source, "definition")
+    definition = load_text(source, source_name)
     number = (
         session.scalar(
             select(func.max(tables.DefinitionVersion.number)).where(
