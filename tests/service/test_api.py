@@ -185,7 +185,13 @@ def test_malformed_json_and_bad_timestamps(api: httpx.Client) -> None:
     for path in ("/v1/leads", "/v1/events"):
         r = api.post(path, content=b'{"lead_id": "L-1",', headers={"content-type": "application/json"})
         assert r.status_code == 422
-        assert r.json()["errors"][0]["message"].startswith("malformed JSON")
+        assert r.json()["errors"][0]["message"].startswith("malformed JSON at character 18: ")
+        r = api.post(path)  # no body
+        assert r.status_code == 422
+        assert r.json()["errors"] == [{"field": None, "message": "a JSON body is required"}]
+        r = api.post(path, content=b'{"lead_id": "L-1"}')  # JSON, but not said so
+        assert r.status_code == 422
+        assert "Content-Type: application/json" in r.json()["errors"][0]["message"]
     r = api.post("/v1/events", json={"lead_id": "L-1", "type": "page_viewed", "time": "yesterday"})
     assert fields_of(r) == ["time"]
     assert "ISO 8601" in r.json()["errors"][0]["message"]

@@ -50,10 +50,23 @@ def body(error: str, problems: list[Problem]) -> dict[str, Any]:
 
 def validation_problems(errors: list[Any]) -> list[Problem]:
     """FastAPI's request errors, with the location inside the body as the field (`events.3.time`)."""
-    return [
-        validation_problem({**err, "loc": tuple(err.get("loc", ()))[1:]} if _in_body(err) else err)
-        for err in errors
-    ]
+    return [_whole_body(err) or validation_problem({**err, "loc": tuple(err.get("loc", ()))[1:]})
+            if _in_body(err) else validation_problem(err) for err in errors]  # fmt: skip
+
+
+def _whole_body(err: Any) -> Problem | None:
+    """A problem with the body as a whole, said in words: none sent, not JSON, or malformed (where)."""
+    loc, kind = tuple(err.get("loc", ())), err.get("type")
+    if kind == "json_invalid":
+        at = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+        return Problem(f"malformed JSON{at}: {(err.get('ctx') or {}).get('error', err.get('msg'))}")
+    if len(loc) > 1:
+        return None
+    if kind == "missing":
+        return Problem("a JSON body is required")
+    if kind in ("dict_type", "model_attributes_type", "model_type"):
+        return Problem("expected a JSON object, sent with Content-Type: application/json")
+    return None
 
 
 def _in_body(err: Any) -> bool:
