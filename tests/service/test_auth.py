@@ -152,6 +152,8 @@ def test_a_token_sees_only_its_own_workspace(new_workspace: object) -> None:
 
 def test_tokens_are_created_by_an_admin_and_stored_hashed(workspace: Workspace) -> None:
     admin = workspace.client("admin")
+    unnamed = admin.post("/v1/tokens", json={"role": "write"})  # the name is optional, as in the CLI
+    assert unnamed.status_code == 201 and unnamed.json()["name"] == "api"
     r = admin.post("/v1/tokens", json={"role": "sales", "name": "Dana"})
     assert r.status_code == 201, r.text
     secret = r.json()["token"]
@@ -162,13 +164,13 @@ def test_tokens_are_created_by_an_admin_and_stored_hashed(workspace: Workspace) 
     assert {"name": "Dana", "role": "sales", "prefix": secret[:10]}.items() <= listed[-1].items()
     assert secret not in str(listed)
 
-    every_secret = [*workspace.secrets.values(), secret]
+    every_secret = [*workspace.secrets.values(), secret, unnamed.json()["token"]]
     with workspace.store.reading() as session:
         rows = session.execute(
             select(tables.ApiToken.__table__).where(tables.ApiToken.workspace_pk == workspace.pk)
         ).all()
     stored = " ".join(str(value) for row in rows for value in row)
-    assert len(rows) == 5
+    assert len(rows) == 6
     for each in every_secret:
         assert each not in stored
         assert hashlib.sha256(each.encode()).hexdigest() in stored

@@ -49,8 +49,14 @@ def test_the_edits_make_a_definition_that_differs() -> None:
 
 
 def test_versions_are_numbered_and_immutable(api: httpx.Client) -> None:
-    second = publish(api, V2, note="pricing is worth more")["version"]
-    third = publish(api, EXAMPLE_TEXT, note="back to the first")["version"]
+    published = publish(api, V2, note="pricing is worth more")
+    assert "notes" not in published
+    second = published["version"]
+    published = publish(api, EXAMPLE_TEXT, note="back to the first")
+    third = published["version"]
+    assert published["notes"] == [
+        f"version 3 is the same definition as version 1 (fingerprint {third['fingerprint']}): only its note differs"
+    ]
     assert (second["number"], third["number"]) == (2, 3)
     assert (second["active"], third["active"]) == (False, False)
     assert second["note"] == "pricing is worth more"
@@ -222,6 +228,26 @@ def test_the_cli_refuses_a_definition_that_does_not_load(workspace: Workspace, t
     assert f"broken.yaml:{line}:" in "".join(broken.output.split()), broken.output  # the file, named
     assert "employeez" in broken.output
     assert workspace.count(tables.DefinitionVersion) == 1
+
+
+def test_the_cli_says_when_a_version_repeats_an_earlier_one(workspace: Workspace, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from leadgate.cli.app import app
+
+    (tmp_path / "same.yaml").write_text(EXAMPLE_TEXT, encoding="utf-8")
+    args = [
+        "definitions",
+        "publish",
+        str(tmp_path / "same.yaml"),
+        "--note",
+        "again",
+        "--workspace",
+        workspace.name,
+    ]
+    again = CliRunner().invoke(app, [*args, "--database-url", workspace.store.url])
+    assert again.exit_code == 0, again.output
+    assert "note: version 2 is the same definition as version 1" in " ".join(again.output.split())
 
 
 @pytest.mark.slow

@@ -145,12 +145,14 @@ def definitions_publish(
         raise UsageError(f"{file}: cannot read the file: {exc.strerror}") from None
     store = open_store(database_url)
     with store.transaction() as session:
-        version = versions.publish(
-            session, ensure_workspace(session, workspace), source, note, by, utc_now(), source_name=str(file)
-        )
+        row = ensure_workspace(session, workspace)
+        version = versions.publish(session, row, source, note, by, utc_now(), source_name=str(file))
+        earlier = versions.same_as(session, row, version)
     err.print(
         f"published version {version.number}: {version.name!r} ({version.label}, {version.fingerprint})"
     )
+    if earlier is not None:
+        err.print(f"note: {versions.same_note(version, earlier)}", markup=False)
     if activate:
         _activate(store, workspace, version.number, by)
 

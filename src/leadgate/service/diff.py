@@ -143,4 +143,15 @@ def _show(value: Any) -> str:
         return "(none)"
     if isinstance(value, str):
         return repr(value)
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(_whole(value), ensure_ascii=False)
+
+
+def _whole(value: Any) -> Any:
+    """Points as they were written: 20, not 20.0 (the definition's model holds them as floats)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list | tuple):
+        return [_whole(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _whole(v) for k, v in value.items()}
+    return value

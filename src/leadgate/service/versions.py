@@ -54,6 +54,22 @@ class Version:
         }
 
 
+def same_as(session: Session, workspace: tables.Workspace, version: Version) -> int | None:
+    """The first other version of the workspace with the same definition (the same fingerprint)."""
+    return session.scalar(
+        select(func.min(tables.DefinitionVersion.number)).where(
+            tables.DefinitionVersion.workspace_pk == workspace.id,
+            tables.DefinitionVersion.fingerprint == version.fingerprint,
+            tables.DefinitionVersion.number != version.number,
+        )
+    )
+
+
+def same_note(version: Version, earlier: int) -> str:
+    return (f"version {version.number} is the same definition as version {earlier} (fingerprint "
+            f"{version.fingerprint}): only its note differs")  # fmt: skip
+
+
 def _version(row: tables.DefinitionVersion, active_pk: int | None) -> Version:
     return Version(
         row.number,

@@ -36,8 +36,11 @@ def publish(payload: Annotated[PublishIn, Body()], svc: ServiceDep, caller: Call
     with svc.store.transaction() as session:
         workspace = svc.workspace(session, caller)
         version = versions.publish(session, workspace, payload.source, payload.note, caller.name, svc.clock())
+        earlier = versions.same_as(session, workspace, version)
         name = workspace.name
     out: dict[str, Any] = {"version": version.as_dict()}
+    if earlier is not None:
+        out["notes"] = [versions.same_note(version, earlier)]
     if payload.activate:
         activation = versions.activate(svc.store, name, version.number, caller.name, svc.cache, svc.clock)
         out["version"] = activation.version.as_dict()

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Literal["admin", "marketing", "sales", "write"]
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, Field(min_length=1, max_length=200, description="who or what holds it")] = "api"
 
 
 @router.post("", status_code=201, summary="Create a token (the secret is shown once)")
