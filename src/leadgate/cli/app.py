@@ -44,7 +44,9 @@ def _root(
 @app.command()
 @reports_errors
 def validate(
-    definitions: Annotated[list[Path], typer.Argument(help="definition files (YAML or JSON)")],
+    definitions: Annotated[
+        list[Path], typer.Argument(metavar="DEFINITIONS", help="definition files (YAML or JSON)")
+    ],
     today: Annotated[
         str | None, typer.Option(help="check the review date against this day (YYYY-MM-DD); default: today")
     ] = None,

@@ -31,7 +31,9 @@ from leadgate.points import show
 from leadgate.records import Event
 from leadgate.scoring import LeadScore, score_lead, score_leads
 
-DefinitionArg = Annotated[Path, typer.Argument(help="the definition file (YAML or JSON)")]
+DefinitionArg = Annotated[
+    Path, typer.Argument(metavar="DEFINITION", help="the definition file (YAML or JSON)")
+]
 
 
 def score_command(

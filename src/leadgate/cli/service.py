@@ -112,7 +112,9 @@ def tokens_list(workspace: WorkspaceName = DEFAULT_WORKSPACE, database_url: Data
 @tokens_app.command("revoke")
 @reports_errors
 def tokens_revoke(
-    prefix: Annotated[str, typer.Argument(help="the token's prefix, as `tokens list` shows it")],
+    prefix: Annotated[
+        str, typer.Argument(metavar="PREFIX", help="the token's prefix, as `tokens list` shows it")
+    ],
     workspace: WorkspaceName = DEFAULT_WORKSPACE,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -131,7 +133,7 @@ definitions_app = typer.Typer(help="Published definition versions.", no_args_is_
 @definitions_app.command("publish")
 @reports_errors
 def definitions_publish(
-    file: Annotated[Path, typer.Argument(help="the definition file (YAML or JSON)")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="the definition file (YAML or JSON)")],
     note: Annotated[str, typer.Option(help="why this version: what changed, who agreed")],
     by: Annotated[str, typer.Option(help="who publishes it")] = "cli",
     activate: Annotated[bool, typer.Option(help="also make it active (re-scores every lead)")] = False,
@@ -181,7 +183,7 @@ def definitions_list(workspace: WorkspaceName = DEFAULT_WORKSPACE, database_url:
 @definitions_app.command("show")
 @reports_errors
 def definitions_show(
-    number: Annotated[int, typer.Argument(help="the version number")],
+    number: Annotated[int, typer.Argument(metavar="NUMBER", help="the version number")],
     workspace: WorkspaceName = DEFAULT_WORKSPACE,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -195,8 +197,8 @@ def definitions_show(
 @definitions_app.command("diff")
 @reports_errors
 def definitions_diff(
-    old: Annotated[int, typer.Argument(help="version A")],
-    new: Annotated[int, typer.Argument(help="version B")],
+    old: Annotated[int, typer.Argument(metavar="A", help="version A")],
+    new: Annotated[int, typer.Argument(metavar="B", help="version B")],
     workspace: WorkspaceName = DEFAULT_WORKSPACE,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -216,7 +218,7 @@ def definitions_diff(
 @definitions_app.command("activate")
 @reports_errors
 def definitions_activate(
-    number: Annotated[int, typer.Argument(help="the version to make active")],
+    number: Annotated[int, typer.Argument(metavar="NUMBER", help="the version to make active")],
     by: Annotated[str, typer.Option(help="who activates it")] = "cli",
     workspace: WorkspaceName = DEFAULT_WORKSPACE,
     database_url: DatabaseUrl = None,
