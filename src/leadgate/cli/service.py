@@ -79,6 +79,8 @@ def tokens_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a token and print its secret (shown only this once; only a hash is stored)."""
+    if role not in token_ops.ROLES:  # a bad option is a usage error (exit 2), before the store is opened
+        raise UsageError(f"--role must be one of {', '.join(token_ops.ROLES)}; got {role!r}")
     store = open_store(database_url)
     with store.transaction() as session:
         secret, _row = token_ops.create_token(
