@@ -586,6 +586,43 @@ def test_a_bad_mapping_file_says_where_and_why(tmp_path: Path, text: str, messag
     assert str(path) in str(caught.value)
 
 
+def test_every_problem_of_a_mapping_file_is_reported_at_once(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "bad.yaml",
+        """\
+        extends: hubspot
+        time_zone: Mars/Olympus
+        leads:
+          emial: Work Email
+          fields.title: {colum: Position}
+          feilds.country: Land
+          source: {column: S, map: {yes: web}}
+        calls:
+          criterion: Question
+        """,
+    )
+    with pytest.raises(MappingError) as caught:
+        load_mapping(path, "leads")
+    found = [(p.line, p.column, p.path) for p in caught.value.problems]
+    assert found == [
+        (2, 12, "time_zone"),
+        (4, 3, "leads.emial"),
+        (5, 18, "leads.fields.title.colum"),
+        (6, 3, "leads.feilds.country"),
+        (7, 29, "leads.source.map.True"),
+        (9, 3, "calls.criterion"),
+    ]
+    assert all(p.file == str(path) for p in caught.value.problems)
+    assert "unknown target 'emial' for leads (did you mean 'email'?)" in str(caught.value)
+    store = f"sqlite:///{tmp_path / 'leadgate.db'}"
+    result = CliRunner().invoke(
+        app, ["import", "leads", str(path), "--mapping", str(path), "--database-url", store]
+    )
+    assert result.exit_code == 3 and "error: 6 problems" in result.output
+    assert not (tmp_path / "leadgate.db").exists()  # the mapping is checked before the store is opened
+
+
 def test_an_unknown_mapping_name_suggests_the_built_in(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as caught:
         load_mapping("hubsopt", "leads")
@@ -641,10 +678,13 @@ def test_the_commands_of_the_import_doc_run(tmp_path: Path, monkeypatch: pytest.
         outputs.append(result.output)
     shown = _doc_blocks("text")
     assert shown[0].splitlines()[-1] in outputs[3]  # leads.csv of `leadgate generate`
+    for expected, output in zip(shown[1].splitlines(), outputs[4:6], strict=True):  # events and calls
+        counts = re.sub(r"\d[\d,]*", r"[\\d,]+", re.escape(expected.rsplit(": ", 1)[1]))  # any figures
+        assert re.search(counts, output), (expected, output)
     skipped = next(o for o in outputs if "hubspot-rejects.csv" in o)
-    for expected in shown[2].splitlines():  # the HubSpot import under skip: counts, notes, summary
+    for expected in shown[3].splitlines():  # the HubSpot import under skip: counts, notes, summary
         assert expected in skipped
-    assert Path("hubspot-rejects.csv").read_text(encoding="utf-8").splitlines() == shown[3].splitlines()
+    assert Path("hubspot-rejects.csv").read_text(encoding="utf-8").splitlines() == shown[4].splitlines()
 
 
 def test_the_import_doc_lists_every_target_and_transform() -> None:

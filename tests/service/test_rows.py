@@ -3,6 +3,8 @@ rows, calls in the long format, and files that cannot be read."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -190,6 +192,45 @@ def test_long_format_calls_group_rows_and_check_them(tmp_path: Path, definition:
     assert messages[1] == "only a reached call has answers; this call's outcome is no_answer"
     assert messages[2] == "criterion and answer go together: both filled or both empty"
     assert messages[4] == "criterion 'budget' of call 'c1' has two answers: 'confirmed' and 'planned'"
+
+
+def test_a_payload_keeps_its_rows_as_read_and_the_columns_that_fed_it(
+    tmp_path: Path, definition: Definition
+) -> None:
+    """What the service refuses later is set aside with the row as read and named by its column."""
+    path = write(
+        tmp_path,
+        "accounts.csv",
+        """\
+        account_id,name,employees,annual_revenue
+        a1,"Acme, Inc.",lots,"1,200"
+        """,
+    )
+    (item,), intake = read(path, "accounts", definition)
+    assert intake.rejects == []
+    (line, raw), *more = item.raws
+    assert (line, more) == (2, [])
+    assert next(csv.reader(io.StringIO(raw))) == ["a1", "Acme, Inc.", "lots", "1,200"]  # reads back as it was
+    assert item.named("fields.employees") == "employees → fields.employees"
+    assert item.named("fields.employees.0") == "employees → fields.employees"
+    assert item.named("account_id") == "account_id" and item.named(None) is None
+
+
+def test_a_call_in_the_long_format_keeps_every_row(tmp_path: Path, definition: Definition) -> None:
+    path = write(
+        tmp_path,
+        "answers.csv",
+        """\
+        call_id,lead_id,called_at,outcome,criterion,answer
+        c1,l1,2026-05-04T10:00:00Z,reached,budget,millions
+        c2,l2,2026-05-04T11:00:00Z,no_answer,,
+        c1,l1,2026-05-04T10:00:00Z,reached,need,urgent
+        """,
+    )
+    c1, _c2 = read(path, "calls", definition)[0]
+    assert [line for line, _raw in c1.raws] == [2, 4]
+    assert c1.raws[0][1] == "c1,l1,2026-05-04T10:00:00Z,reached,budget,millions"
+    assert c1.named("answers.budget") == "answer" and c1.named("outcome") == "outcome"
 
 
 def test_unreadable_rows_are_rejected_not_skipped(tmp_path: Path, definition: Definition) -> None:

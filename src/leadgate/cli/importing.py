@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,6 +15,9 @@ from leadgate.data.intake import Intake
 from leadgate.errors import UsageError
 from leadgate.service.store import open_store
 from leadgate.service.workspace import DEFAULT_WORKSPACE
+
+if TYPE_CHECKING:
+    from leadgate.service.importing import ImportSummary
 
 
 def import_command(
@@ -42,22 +45,36 @@ def import_command(
         raise UsageError(f"{file}: no such file")
     rows = _count_rows(file)
     intake = Intake(on_error_policy(on_error))
+    loaded = load_mapping(mapping, kind)  # a bad mapping stops here, before the store is opened
     store = open_store(database_url)
     with counting_bar(f"importing {kind}", err) as bar:
         task = bar.add_task(kind, total=rows)
         summary = import_file(
             store,
             workspace,
-            load_mapping(mapping, kind),
+            loaded,
             file,
             intake,
             progress=lambda n: bar.advance(task, n),
         )
     report_intake(intake, rejects)
-    err.print(
-        f"imported {kind} from {file}: stored {summary.stored:,} ({summary.created:,} new), "
-        f"duplicates {summary.duplicates:,}, rejected {summary.rejected:,}; re-scored {summary.leads_rescored:,} leads",
-        markup=False,
+    err.print(f"imported {kind} from {file}: {stored(summary)}", markup=False)
+
+
+def stored(summary: ImportSummary) -> str:
+    """What an import stored, each count named for what it counts (rejected: rows of the file)."""
+    rescored = f"re-scored {summary.leads_rescored:,} leads"
+    if summary.kind == "events":
+        return (
+            f"stored {summary.stored:,} new events, duplicates {summary.duplicates:,}, rejected "
+            f"{summary.rejected:,}; created {summary.leads_created:,} leads for events of unknown leads; {rescored}"
+        )
+    if summary.kind == "calls":
+        return f"stored {summary.stored:,} calls, rejected {summary.rejected:,}; {rescored}"
+    updated = summary.stored - summary.created
+    return (
+        f"stored {summary.stored:,} ({summary.created:,} new, {updated:,} updated), "
+        f"rejected {summary.rejected:,}; {rescored}"
     )
 
 

@@ -7,8 +7,10 @@ What happens to bad rows follows the intake policy:
 - `fail` (default): the whole file is read and checked first (payload and vocabulary); the first bad
   row stops the import before anything is stored. A row the store itself refuses (an email that
   belongs to another lead) stops it where it is, and the summary says how many rows were stored;
-- `skip`: every bad row is set aside as a reject (file, line, field, reason), the others are stored.
-Accepted rows are counted per file; nothing accepted is dropped.
+- `skip`: every bad row is set aside as a reject (file, line, field, reason, the row as read), the
+  others are stored; the rejects are in the order of the file's lines.
+Accepted rows are counted per file; nothing accepted is dropped. A problem found by the service names
+the column that fed the target (`employees → fields.employees`), as one found while reading does.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 from leadgate.data.intake import Intake
 from leadgate.errors import DataError, LeadgateError, Problem
 from leadgate.service import ingest
-from leadgate.service.errors import InputError
+from leadgate.service.errors import InputError, NotFound
 from leadgate.service.live import rescore
 from leadgate.service.mapping import Mapping
 from leadgate.service.payloads import AccountIn, CallIn, EventIn, LeadIn
@@ -36,12 +38,17 @@ CHUNK = 500
 class ImportSummary:
     kind: str
     file: str
-    stored: int = 0  # payloads stored (created, updated, or events new)
-    created: int = 0
+    stored: int = 0  # payloads stored: leads or accounts created or updated, events new, calls
+    created: int = 0  # leads or accounts created (not updated); every stored call and event is new
+    leads_created: int = 0  # events: leads created for events of leads not stored before
     duplicates: int = 0  # events stored before (same event_id)
-    rejected: int = 0
-    leads_rescored: int = 0
+    rejected: int = 0  # rows
+    rescored: set[int] = field(default_factory=set)  # the leads re-scored, by key, each once
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def leads_rescored(self) -> int:
+        return len(self.rescored)
 
 
 def import_file(
@@ -97,6 +104,7 @@ def import_file(
         committed += sum(i.rows for i in items)
         if progress:
             progress(sum(i.rows for i in items))
+    intake.rejects[before:] = sorted(intake.rejects[before:], key=lambda r: r.line)  # the file's order
     summary.rejected = len(intake.rejects) - before
     summary.notes = list(intake.notes)
     return summary
@@ -128,21 +136,13 @@ def _precheck(ctx: Context, item: Imported, name: str) -> None:
         elif isinstance(payload, CallIn):
             ingest.checked_answers(ctx, payload.answers)
     except InputError as exc:
-        _fail(name, item.line, exc.problems[0])
+        _reject(Intake("fail"), name, item, exc.problems[0])
 
 
-def _fail(name: str, line: int, problem: Problem) -> None:
-    raise DataError(
-        [
-            Problem(
-                problem.message,
-                file=name,
-                line=line,
-                path=problem.path,
-                hint="fix the row, or run with --on-error skip to set bad rows aside",
-            )
-        ]
-    )
+def _reject(intake: Intake, name: str, item: Imported, problem: Problem) -> None:
+    """Set aside every row the item stands for, as read, the problem named by the column that fed it."""
+    for line, raw in item.raws or ((item.line, ""),):
+        intake.reject(name, line, item.named(problem.path), problem.message, raw)
 
 
 def _store(
@@ -161,14 +161,13 @@ def _store(
         bad = dict(outcome.rejected)
         for index, item in enumerate(items):
             if index in bad:
-                problem = bad[index][0]
-                intake.reject(name, item.line, problem.path, problem.message, "")
+                _reject(intake, name, item, bad[index][0])
             else:
                 intake.accepted[name] += item.rows
         summary.stored += outcome.accepted
         summary.duplicates += outcome.duplicates
-        summary.created += outcome.leads_created
-        summary.leads_rescored += len(outcome.changes)
+        summary.leads_created += outcome.leads_created
+        summary.rescored |= outcome.changes.keys()
         return
     touched: set[int] = set()
     for item in items:
@@ -176,15 +175,14 @@ def _store(
             with session.begin_nested():
                 stored = _store_one(session, ctx, item)
         except LeadgateError as exc:  # refused (InputError, NotFound, Conflict): rolled back alone
-            problem = exc.problems[0]
-            intake.reject(name, item.line, problem.path, problem.message, "")
+            _reject(intake, name, item, exc.problems[0])
             continue
         intake.accepted[name] += item.rows
         summary.stored += 1
         summary.created += stored.created
         touched |= stored.touched
     # one re-score per chunk, in the chunk's transaction: the same result as re-scoring row by row
-    summary.leads_rescored += len(rescore(session, ctx, touched, f"import {Path(name).name}"))
+    summary.rescored |= rescore(session, ctx, touched, f"import {Path(name).name}").keys()
 
 
 def _store_one(session: Any, ctx: Context, item: Imported) -> ingest.Outcome:
@@ -200,5 +198,8 @@ def _store_one(session: Any, ctx: Context, item: Imported) -> ingest.Outcome:
             lead_id = lead.lead_id if lead is not None else None
         if lead_id is None:
             raise InputError([Problem(f"no lead with email {item.email!r}", path="email")])
-        return ingest.add_call(session, ctx, lead_id, payload, live=False)
+        try:
+            return ingest.add_call(session, ctx, lead_id, payload, live=False)
+        except NotFound as exc:  # no such lead: the error names the column of the call's lead
+            raise InputError([Problem(exc.problems[0].message, path="lead_id")]) from None
     raise AssertionError(f"unexpected payload {type(payload).__name__}")

@@ -3,7 +3,7 @@
 A mapping is data: a built-in (`hubspot`, `salesforce`: mappings/*.yaml), a mapping file, or the identity
 mapping (the columns already carry the targets' names, as `leadgate generate` writes them). `load_mapping`
 checks it completely when it is loaded (unknown keys and targets with a suggestion, transforms that do
-not go together, a bad time zone) and returns an immutable `Mapping`; `convert` applies one target's
+not go together, a bad time zone; every problem at once) and returns an immutable `Mapping`; `convert` applies one target's
 transforms to a value. Reading a file's rows with a mapping is `leadgate.service.rows`. docs/import.md
 describes all of this for users.
 
@@ -214,118 +214,157 @@ class Mapping:
 
 
 def load_mapping(name_or_path: str | Path | None, kind: str) -> Mapping:
-    """The mapping for `kind`: a built-in (`hubspot`, `salesforce`), a mapping file, or None (identity)."""
+    """The mapping for `kind`: a built-in (`hubspot`, `salesforce`), a mapping file, or None (identity).
+    A mapping file is checked completely: all its problems are reported at once, in the file's order."""
     if kind not in KINDS:
         raise UsageError(f"the kind must be one of {', '.join(KINDS)}; got {kind!r}")
     if name_or_path is None:
         return Mapping("identity", kind, None)
     name = str(name_or_path)
-    if name in BUILTIN_MAPPINGS:
-        source, spec = _builtin(name)
-    else:
-        path = Path(name)
-        if not path.is_file():
-            hint = suggest(name, BUILTIN_MAPPINGS)
-            raise UsageError(
-                [
-                    Problem(
-                        f"the mapping must be {' or '.join(BUILTIN_MAPPINGS)} or a mapping file; no file {name!r}",
-                        hint=hint,
-                    )
-                ]
+    source, problems = _builtin(name) if name in BUILTIN_MAPPINGS else _read(name)
+    spec = _spec(source, problems)
+    base = _base(source, problems)
+    problems += _target_problems(source, base)
+    zone = _zone(source, base, problems)
+    own, extends = source.data.get(kind), source.data.get("extends")
+    if isinstance(own, dict | None) and (extends is None or base is not None):  # else: said above
+        given = {**_section(base, kind), **(own or {})}
+        if (own is None and base is None) or all(s is None for s in given.values()):
+            hint = (
+                "neither CRM exports web or email activity per contact as rows: write a mapping file for "
+                "your events export (type, time, lead_id or email, properties.<name>)"
+                if name in BUILTIN_MAPPINGS
+                else None
             )
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise MappingError([Problem(f"cannot read the mapping: {exc}", file=name)]) from None
-        source, spec = _parse(text, name)
-    sections: dict[str, ColumnSpec | None] = {}
-    zone_name = spec.time_zone
-    if spec.extends is not None:
-        if spec.extends not in BUILTIN_MAPPINGS:
-            raise MappingError(
-                [
-                    source.problem(
-                        ("extends",),
-                        f"extends must name a built-in mapping ({', '.join(BUILTIN_MAPPINGS)}); got {spec.extends!r}",
-                    )
-                ]
+            problems.append(
+                Problem(f"the mapping {name} has no section for {kind}", file=source.name, hint=hint)
             )
-        _, base = _builtin(spec.extends)
-        sections.update(getattr(base, kind) or {})
-        zone_name = zone_name or base.time_zone
-    own: dict[str, ColumnSpec | None] | None = getattr(spec, kind)
-    sections.update(own or {})
-    if (own is None and spec.extends is None) or not any(sections.values()):
-        hint = (
-            "neither CRM exports web or email activity per contact as rows: write a mapping file for your "
-            "events export (type, time, lead_id or email, properties.<name>)"
-            if name in BUILTIN_MAPPINGS
-            else None
-        )
-        raise MappingError(
-            [Problem(f"the mapping {name} has no section for {kind}", file=source.name, hint=hint)]
-        )
+    if problems:
+        raise MappingError(sorted(problems, key=lambda p: (p.line is None, p.line or 0, p.column or 0)))
+    assert spec is not None
+    sections = {**_section(base, kind), **_section(spec, kind)}
     targets = tuple(Target.of(path, s) for path, s in sections.items() if s is not None)
-    for target in targets:
-        problem = target_problem(kind, target.path, {t.path for t in targets})
-        if problem:
-            raise MappingError([source.problem((kind, target.path), problem[0], problem[1], at_key=True)])
-    zone = None
-    if zone_name is not None:
-        try:
-            zone = ZoneInfo(zone_name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise MappingError(
-                [
-                    source.problem(
-                        ("time_zone",), f"time_zone must be an IANA zone (Europe/Berlin); got {zone_name!r}"
-                    )
-                ]
-            ) from None
     return Mapping(spec.name or name, kind, targets, zone)
 
 
-def _builtin(name: str) -> tuple[Source, _MappingFile]:
+def _read(name: str) -> tuple[Source, list[Problem]]:
+    path = Path(name)
+    if not path.is_file():
+        hint = suggest(name, BUILTIN_MAPPINGS)
+        raise UsageError(
+            [
+                Problem(
+                    f"the mapping must be {' or '.join(BUILTIN_MAPPINGS)} or a mapping file; no file {name!r}",
+                    hint=hint,
+                )
+            ]
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MappingError([Problem(f"cannot read the mapping: {exc}", file=name)]) from None
+    return _parse(text, name)
+
+
+def _builtin(name: str) -> tuple[Source, list[Problem]]:
     text = resources.files("leadgate.service").joinpath(f"mappings/{name}.yaml").read_text(encoding="utf-8")
     return _parse(text, f"<built-in mapping {name}>")
 
 
-def _parse(text: str, name: str) -> tuple[Source, _MappingFile]:
+def _parse(text: str, name: str) -> tuple[Source, list[Problem]]:
+    """The file as data, and the map keys YAML read as booleans. Text that is not YAML stops here."""
     try:
         source = parse_source(text, name)
     except DefinitionError as exc:
         raise MappingError(exc.problems) from None
+    return source, _yaml_booleans(source, text)
+
+
+def _spec(source: Source, problems: list[Problem]) -> _MappingFile | None:
+    """The file's keys and transforms, checked; None when they are not right (each problem added)."""
     try:
-        spec = _MappingFile.model_validate(source.data)
+        return _MappingFile.model_validate(source.data)
     except ValidationError as exc:
-        raise MappingError([_spec_problem(source, err) for err in exc.errors()]) from None
-    _no_yaml_booleans(source, spec, text)
-    return source, spec
+        problems += [_spec_problem(source, err) for err in exc.errors()]
+        return None
 
 
-def _no_yaml_booleans(source: Source, spec: _MappingFile, text: str) -> None:
+def _base(source: Source, problems: list[Problem]) -> _MappingFile | None:
+    """The built-in mapping the file extends, if it names one."""
+    extends = source.data.get("extends")
+    if not isinstance(extends, str):  # none, or not text (a problem of the file's keys)
+        return None
+    if extends not in BUILTIN_MAPPINGS:
+        problems.append(
+            source.problem(
+                ("extends",),
+                f"extends must name a built-in mapping ({', '.join(BUILTIN_MAPPINGS)}); got {extends!r}",
+            )
+        )
+        return None
+    return _MappingFile.model_validate(_builtin(extends)[0].data)
+
+
+def _zone(source: Source, base: _MappingFile | None, problems: list[Problem]) -> ZoneInfo | None:
+    """The zone of the times written without one: the file's `time_zone`, else its base's."""
+    zone_name = source.data.get("time_zone") or (base.time_zone if base else None)
+    if not isinstance(zone_name, str):  # none, or not text (a problem of the file's keys)
+        return None
+    try:
+        return ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(
+            source.problem(
+                ("time_zone",), f"time_zone must be an IANA zone (Europe/Berlin); got {zone_name!r}"
+            )
+        )
+        return None
+
+
+def _section(spec: _MappingFile | None, kind: str) -> dict[str, ColumnSpec | None]:
+    return (getattr(spec, kind) or {}) if spec is not None else {}
+
+
+def _target_problems(source: Source, base: _MappingFile | None) -> list[Problem]:
+    """Unknown targets and targets that do not go together, in every section of the file."""
+    problems = []
+    for kind in KINDS:
+        own = source.data.get(kind)
+        if not isinstance(own, dict):
+            continue
+        given = {**_section(base, kind), **own}
+        paths = {path for path, spec in given.items() if spec is not None}
+        for path in (p for p in given if p in paths):
+            problem = target_problem(kind, path, paths)
+            if problem:
+                problems.append(source.problem((kind, path), problem[0], problem[1], at_key=True))
+    return problems
+
+
+def _yaml_booleans(source: Source, text: str) -> list[Problem]:
     """A plain map key yes/no/on/off is read by YAML as true/false: say so rather than never match."""
+    problems = []
     lines = text.splitlines()
     for kind in KINDS:
-        for target, column in (getattr(spec, kind) or {}).items():
-            for key in (column.map or {}) if column else ():
+        section = source.data.get(kind)
+        for target, spec in section.items() if isinstance(section, dict) else ():
+            table = spec.get("map") if isinstance(spec, dict) else None
+            for key in table if isinstance(table, dict) else ():
                 path = (kind, target, "map", key)
                 mark = source.key_marks.get(path)
                 if key not in ("True", "False") or mark is None or mark.style is not None:
                     continue
                 written = re.split(r"[:,}]", lines[mark.line - 1][mark.column - 1 :])[0].strip()
                 if written.lower() != key.lower():
-                    raise MappingError(
-                        [
-                            source.problem(
-                                path,
-                                "YAML reads this key as true or false",
-                                f"quote it: {written!r}",
-                                at_key=True,
-                            )
-                        ]
+                    problems.append(
+                        source.problem(
+                            path,
+                            "YAML reads this key as true or false",
+                            f"quote it: {written!r}",
+                            at_key=True,
+                        )
                     )
+    return problems
 
 
 def _spec_problem(source: Source, err: Any) -> Problem:

@@ -8,12 +8,15 @@ validated payload:
 
     mapping = load_mapping("hubspot", "leads")     # a built-in, a mapping file, or None (identity)
     for item in read_payloads(path, mapping, definition, intake):
-        ...  # store item.payload; on success count item.rows as accepted
+        ...  # store item.payload; on success count item.rows as accepted, else reject item.raws
 
 A bad row is handed to `intake.reject(file, line, field, message, row)` and not yielded: the field is
 named as in the file and as the target (`Create Date → created_at`), the message reads "what must hold;
-what was found". A header that feeds no identity (or no event type, no call outcome) stops the file at
-once. docs/import.md describes all of this for users.
+what was found". The row is kept as read: a CSV row's cells as one CSV line (quoted where needed), a
+JSON line as it is. A payload keeps the rows it was read from (`Imported.raws`) and the source of each
+target (`Imported.named`), so that a row the service refuses later is set aside the same way. A header
+that feeds no identity (or no event type, no call outcome) stops the file at once. docs/import.md
+describes all of this for users.
 
 ## Notes (intake.notes) rather than rejects
     column X → fields.y: not in the definition's vocabulary, not used (also answers.<id> for an unknown
@@ -40,9 +43,11 @@ its call's first row on the lead, time or outcome is rejected.
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +99,16 @@ class Imported:
     rows: int = 1  # the rows of the file it stands for: count them as accepted once it is stored
     lead_id: str | None = None  # calls only: whose call it is (CallIn carries no lead)
     email: str | None = None  # calls only
+    raws: tuple[tuple[int, str], ...] = ()  # each row it stands for: (line, the row as read)
+    sources: dict[str, str] = field(default_factory=dict)  # by target: the source that fed it
+
+    def named(self, path: str | None) -> str | None:
+        """A problem's path (`fields.employees`) as the error names it: with the column that fed it
+        (`employees → fields.employees`), as a bad row read from the file is named."""
+        if path is None:
+            return None
+        near = (s for p, s in self.sources.items() if path.startswith(p + ".") or p.startswith(path + "."))
+        return self.sources.get(path) or next(near, path)
 
 
 def file_format(path: Path) -> str:
@@ -151,7 +166,14 @@ class _Record:
 def _csv_records(path: Path) -> Iterator[_Record]:
     for line, row, header in csv_rows(path, ()):
         problem = row.pop("__width__", None)
-        yield _Record(line, row, ",".join(row.values()), tuple(header), problem)
+        yield _Record(line, row, _csv_text(row.values()), tuple(header), problem)
+
+
+def _csv_text(cells: Iterable[str]) -> str:
+    """A row's cells as one CSV line, quoted where CSV needs it: a rejected row can be imported again."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(cells)
+    return out.getvalue()
 
 
 def _jsonl_records(path: Path) -> Iterator[_Record]:
@@ -200,6 +222,7 @@ _Plan = tuple[tuple[Target, tuple[str, ...]], ...]  # each target with the colum
 class _Call:
     line: int
     head: dict[str, Any]  # the call but its answers
+    sources: dict[str, str]  # by target: the source that fed it
     answers: dict[str, str] = field(default_factory=dict)
     lines: list[int] = field(default_factory=list)
     raws: list[str] = field(default_factory=list)
@@ -323,7 +346,7 @@ class _Reader:
             if not known and not (self.kind == "calls" and key in ("lead_id", "email")):
                 allowed = [p for p in TARGETS[self.kind] if "." not in p and p not in ("criterion", "answer")]
                 allowed += [_CONTAINER[self.kind]] + (["account"] if self.kind == "leads" else [])
-                return _Bad(key, f"unknown key {key!r}; a {self.kind[:-1]} has {', '.join(allowed)}")
+                return _Bad(key, f"unknown key {key!r}; {_a(self.kind[:-1])} has {', '.join(allowed)}")
             targets.append(Target.of(key, ColumnSpec(column=(key,))))
         return self._usable(targets)
 
@@ -369,7 +392,7 @@ class _Reader:
             bad = _validation_bad(exc, sources)
             self.intake.reject(self.name, record.line, bad.field, bad.message, record.raw)
             return None
-        return Imported(record.line, model, 1, lead_id, email)
+        return Imported(record.line, model, 1, lead_id, email, ((record.line, record.raw),), sources)
 
     def _build(self, record: _Record) -> tuple[dict[str, Any], dict[str, str]] | _Bad:
         """The row as a payload and, by target, the source that fed it; or what is wrong with the row."""
@@ -418,7 +441,8 @@ class _Reader:
         if not any(p in payload for p in identity):
             whose = "" if self.kind in ("leads", "accounts") else "its lead's "
             return _Bad(
-                fed_by(identity), f"a {self.kind[:-1]} needs {whose}{' or '.join(identity)}; the row has none"
+                fed_by(identity),
+                f"{_a(self.kind[:-1])} needs {whose}{' or '.join(identity)}; the row has none",
             )
         required = _REQUIRED.get(self.kind)
         if required is not None and required not in payload:
@@ -457,7 +481,8 @@ class _Reader:
                 for line, raw in zip(call.lines, call.raws, strict=True):
                     self.intake.reject(self.name, line, bad.field, bad.message, raw)
                 continue
-            yield Imported(call.line, model, len(call.lines), lead_id, email)
+            raws = tuple(zip(call.lines, call.raws, strict=True))
+            yield Imported(call.line, model, len(call.lines), lead_id, email, raws, call.sources)
 
     def _answer_row(
         self, record: _Record, payload: dict[str, Any], sources: dict[str, str], calls: dict[str, _Call]
@@ -466,7 +491,7 @@ class _Reader:
         if call_id is None:
             return _Bad(self._source_of("call_id"), "call_id is required: it groups the rows of one call")
         criterion, answer = payload.pop("criterion", None), payload.pop("answer", None)
-        call = calls.get(call_id) or _Call(record.line, payload)
+        call = calls.get(call_id) or _Call(record.line, payload, dict(sources))
         if any(call.head.get(k) != payload.get(k) for k in ("lead_id", "email", "called_at", "outcome")):
             return _Bad(
                 sources.get("call_id"),
@@ -488,6 +513,8 @@ class _Reader:
                     sources.get("answer"),
                     f"criterion {criterion!r} of call {call_id!r} has two answers: {call.answers[criterion]!r} and {answer!r}",
                 )
+            else:
+                call.sources[f"answers.{criterion}"] = sources["answer"]
         calls.setdefault(call_id, call)
         call.lines.append(record.line)
         call.raws.append(record.raw)
@@ -592,3 +619,8 @@ def _walk(obj: dict[str, Any], column: str) -> Any:
         if key.casefold() == folded:
             return value
     return None
+
+
+def _a(noun: str) -> str:
+    """`an event`, `a lead`."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
