@@ -288,6 +288,24 @@ def test_a_row_of_the_wrong_width_is_rejected(definition: Definition, tmp_path: 
         load_dataset(definition, leads)
 
 
+def test_a_rejected_row_keeps_every_cell_quoted_as_csv(definition: Definition, tmp_path: Path) -> None:
+    leads = write_csv(
+        tmp_path / "leads.csv",
+        [["lead_id", "email"], ["L1", "a@b.com", "surplus, with a comma"], ["L2", "c@d.com"]],
+    )
+    intake = Intake("skip")
+    data = load_dataset(definition, leads, intake=intake)
+    assert list(data.leads) == ["L2"]
+    assert [(r.line, r.row) for r in intake.rejects] == [(2, 'L1,a@b.com,"surplus, with a comma"')]
+
+
+def test_a_header_that_repeats_a_column_is_refused(definition: Definition, tmp_path: Path) -> None:
+    leads = write_csv(tmp_path / "leads.csv", [["lead_id", "email", "email"], ["L1", "a@b.com", "x@y.com"]])
+    with pytest.raises(DataError, match=r"the header repeats the column\(s\) email") as refused:
+        load_dataset(definition, leads)
+    assert refused.value.problems[0].line == 1
+
+
 def test_an_unreadable_file_is_a_data_error(definition: Definition, tmp_path: Path) -> None:
     with pytest.raises(DataError, match="cannot read"):
         load_dataset(definition, tmp_path / "nope.csv")

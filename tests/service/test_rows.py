@@ -239,6 +239,7 @@ def test_unreadable_rows_are_rejected_not_skipped(tmp_path: Path, definition: De
     assert [i.line for i in items] == [2, 5]  # a blank line is not a row
     assert rejects(intake) == [(3, None)]
     assert intake.rejects[0].message == "expected 2 cells as in the header; got 3"
+    assert intake.rejects[0].row == "l2,c@d.com,extra"  # every cell, the surplus one too
 
 
 # -- files that cannot be read ---------------------------------------------------------------------

@@ -7,8 +7,9 @@ Formats are described in docs/data.md. Each reader accepts good rows, hands bad 
 from __future__ import annotations
 
 import csv
+import io
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -81,6 +82,10 @@ def csv_rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[
         except (csv.Error, UnicodeDecodeError) as exc:
             raise DataError([Problem(f"cannot read the header: {exc}", file=str(path), line=1)]) from None
         require_columns(path, header, required)
+        repeated = sorted({h for h in header if h and header.count(h) > 1})
+        if repeated:  # a row would keep one of the two cells and lose the other
+            raise DataError([Problem(f"the header repeats the column(s) {', '.join(repeated)}",
+                                     file=str(path), line=1, hint="rename or remove one of each")])  # fmt: skip
         line = reader.line_num
         while True:
             try:
@@ -97,6 +102,7 @@ def csv_rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[
             if len(cells) != len(header):
                 row = dict(zip(header, cells, strict=False))
                 row["__width__"] = f"expected {len(header)} cells as in the header; got {len(cells)}"
+                row["__row__"] = csv_text(cells)  # every cell, those past the header's too
             else:
                 row = dict(zip(header, cells, strict=True))
             yield start, row, header
@@ -118,7 +124,15 @@ def require_columns(path: Path, header: list[str], required: tuple[str, ...]) ->
 
 
 def _raw(row: Mapping[str, str]) -> str:
-    return ",".join(v for k, v in row.items() if k != "__width__")
+    """The row as read, for the rejects file."""
+    return row.get("__row__") or csv_text(v for k, v in row.items() if k != "__width__")
+
+
+def csv_text(cells: Iterable[str]) -> str:
+    """A row's cells as one CSV line, quoted where CSV needs it: a rejected row can be read again."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(cells)
+    return out.getvalue()
 
 
 def vocabulary_columns(

@@ -43,11 +43,9 @@ its call's first row on the lead, time or outcome is rejected.
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +54,7 @@ import orjson
 from pydantic import ValidationError
 
 from leadgate.data.intake import Intake
-from leadgate.data.read import csv_rows  # one CSV reader for the project: BOM, widths, line numbers
+from leadgate.data.read import csv_rows, csv_text  # one CSV reader for the project: BOM, widths, lines
 from leadgate.definition import Definition
 from leadgate.errors import DataError, Problem, UsageError
 from leadgate.service.mapping import (
@@ -166,14 +164,8 @@ class _Record:
 def _csv_records(path: Path) -> Iterator[_Record]:
     for line, row, header in csv_rows(path, ()):
         problem = row.pop("__width__", None)
-        yield _Record(line, row, _csv_text(row.values()), tuple(header), problem)
-
-
-def _csv_text(cells: Iterable[str]) -> str:
-    """A row's cells as one CSV line, quoted where CSV needs it: a rejected row can be imported again."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(cells)
-    return out.getvalue()
+        raw = row.pop("__row__", None) or csv_text(row.values())
+        yield _Record(line, row, raw, tuple(header), problem)
 
 
 def _jsonl_records(path: Path) -> Iterator[_Record]:
