@@ -111,6 +111,33 @@ def test_a_missing_column_names_the_header(definition: Definition, tmp_path: Pat
         load_files(duckdb.connect(), definition, leads)
 
 
+@pytest.mark.parametrize("row", ["L9,x@y.com,,,,,,,,,,,surplus\n", "L9,x@y.com\n"])
+def test_a_row_of_the_wrong_width_stops_the_run_at_its_line_as_in_python(
+    definition: Definition, generated: Path, tmp_path: Path, row: str
+) -> None:
+    folder = copy_with(generated, tmp_path, "leads.csv", row)
+    with pytest.raises(DataError) as ours:
+        native(definition, folder, "skip")  # this engine cannot set it aside: it says so, where and why
+    skipped = python(definition, folder, "skip")
+    (mine,), (reference,) = ours.value.problems, skipped.rejects
+    assert (mine.file, mine.line, mine.message) == (reference.file, reference.line, reference.message)
+    assert "leadgate score --on-error skip" in (mine.hint or "")
+
+
+def test_a_header_that_repeats_a_column_is_refused_as_in_python(
+    definition: Definition, tmp_path: Path
+) -> None:
+    leads = tmp_path / "leads.csv"
+    with leads.open("w", newline="") as out:
+        csv.writer(out).writerows([["lead_id", "email", "email"], ["L1", "a@b.com", "c@d.com"]])
+    for read in (
+        lambda: load_files(duckdb.connect(), definition, leads),
+        lambda: load_dataset(definition, leads),
+    ):
+        with pytest.raises(DataError, match=r"the header repeats the column\(s\) email"):
+            read()
+
+
 def test_a_key_first_seen_on_a_rejected_row_is_accepted_later_as_in_python(
     definition: Definition, generated: Path, tmp_path: Path
 ) -> None:

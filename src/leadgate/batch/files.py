@@ -16,14 +16,23 @@ from each value's text, exactly as the checks are written.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from leadgate.batch.layout import ITEM_END, ITEM_START, column, property_column
 from leadgate.conditions import Kind, ValueType
 from leadgate.data.intake import Intake, Reject
-from leadgate.data.read import columns_of, require_columns, vocabulary_columns
+from leadgate.data.read import (
+    columns_of,
+    csv_header,
+    refuse_repeated_columns,
+    require_columns,
+    vocabulary_columns,
+)
 from leadgate.definition import Definition
 from leadgate.errors import DataError, Problem, UsageError
 from leadgate.records import CALL_OUTCOMES
@@ -62,6 +71,18 @@ class _File:
     fast: str  # view: the same columns in file order, without row numbers; typed where that is exact
     columns: list[str]
     offset: int  # a row's number is its rowid in the rows table + offset
+
+
+def _csv_problem(path: Path, message: str) -> Problem:
+    """DuckDB's error for a CSV row, in the words and place of the Python readers'."""
+    line = re.search(r"CSV Error on Line: (\d+)", message)
+    width = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
+    hint = "fix the row; `leadgate score --on-error skip` sets such rows aside"
+    if width:
+        text = f"expected {width.group(1)} cells as in the header; got {width.group(2)}"
+    else:
+        text = f"cannot read the row: {message.splitlines()[0]}"
+    return Problem(text, file=str(path), line=int(line.group(1)) if line else None, hint=hint)
 
 
 def _q(text: str) -> str:
@@ -151,11 +172,7 @@ class FileLoader:
             inner = f"SELECT json AS _json, json_extract_string(json, {paths}) AS _c FROM {reader}"
             offset = 1
         else:
-            reader = (
-                f"read_csv({_q(str(path))}, all_varchar=true, header=true)"
-                if kind == "csv"
-                else f"read_parquet({_q(str(path))})"
-            )
+            reader = self._csv(path) if kind == "csv" else f"read_parquet({_q(str(path))})"
             described = self.sql.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
             columns = [r[0] for r in described]
             types = {r[0]: r[1] for r in described}
@@ -192,6 +209,21 @@ class FileLoader:
             f"CREATE OR REPLACE TEMP VIEW {view}_fast AS SELECT {', '.join(fast_cells)} FROM ({inner})"
         )
         return _File(path, view, f"{view}_fast", columns, offset)
+
+    def _csv(self, path: Path) -> str:
+        """A CSV file as DuckDB reads it: the header as Python's reader reads it (each name once), every
+        cell text, no guessing; a row with more or fewer cells than the header stops the run here with
+        its line, as `data.read` reports it (this engine cannot set such a row aside)."""
+        header = csv_header(path)
+        refuse_repeated_columns(path, header)
+        columns = "{" + ", ".join(f"{_q(h)}: 'VARCHAR'" for h in header) + "}"
+        reader = (f"read_csv({_q(str(path))}, header=true, auto_detect=false, delim=',', quote='\"', "
+                  f"escape='\"', columns={columns})")  # fmt: skip
+        try:
+            self.sql.execute(f"SELECT count(*) FROM {reader}").fetchall()
+        except duckdb.Error as exc:
+            raise DataError([_csv_problem(path, str(exc))]) from None
+        return reader
 
     def _check_rows(
         self,

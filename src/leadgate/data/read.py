@@ -82,10 +82,7 @@ def csv_rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[
         except (csv.Error, UnicodeDecodeError) as exc:
             raise DataError([Problem(f"cannot read the header: {exc}", file=str(path), line=1)]) from None
         require_columns(path, header, required)
-        repeated = sorted({h for h in header if h and header.count(h) > 1})
-        if repeated:  # a row would keep one of the two cells and lose the other
-            raise DataError([Problem(f"the header repeats the column(s) {', '.join(repeated)}",
-                                     file=str(path), line=1, hint="rename or remove one of each")])  # fmt: skip
+        refuse_repeated_columns(path, header)
         line = reader.line_num
         while True:
             try:
@@ -106,6 +103,26 @@ def csv_rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[
             else:
                 row = dict(zip(header, cells, strict=True))
             yield start, row, header
+
+
+def csv_header(path: Path) -> list[str]:
+    """A CSV file's header row, as `csv_rows` reads it (a byte-order mark dropped, names trimmed)."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), None)
+    except (OSError, csv.Error, UnicodeDecodeError) as exc:
+        raise DataError([Problem(f"cannot read the header: {exc}", file=str(path), line=1)]) from None
+    if header is None:
+        raise DataError([Problem("the file is empty: expected a header row", file=str(path), line=1)])
+    return [h.strip() for h in header]
+
+
+def refuse_repeated_columns(path: Path, header: list[str]) -> None:
+    """A header names each column once: with a name twice, a row would keep one cell and lose the other."""
+    repeated = sorted({h for h in header if h and header.count(h) > 1})
+    if repeated:
+        raise DataError([Problem(f"the header repeats the column(s) {', '.join(repeated)}",
+                                 file=str(path), line=1, hint="rename or remove one of each")])  # fmt: skip
 
 
 def require_columns(path: Path, header: list[str], required: tuple[str, ...]) -> None:
