@@ -271,6 +271,36 @@ def test_the_text_files_with_bad_rows_are_read_like_the_python_readers(
     assert sorted(ours.notes) == sorted(theirs.notes)
 
 
+def test_blank_lines_and_cells_over_several_lines_keep_the_line_numbers_of_the_python_readers(
+    definition: Definition, generated: Path, tmp_path: Path
+) -> None:
+    folder = copy_with(generated, tmp_path, "leads.csv", "")
+    lines = (folder / "leads.csv").read_text().splitlines(keepends=True)
+    title = lines[3].split(",")
+    title[6] = '"Head of\nGrowth"'  # a quoted cell over two lines
+    lines[3] = ",".join(title)
+    lines[6:6] = ["\n", "   \n"]  # a blank line, and one Python's reader also skips: spaces only
+    bad = lines[9].split(",")
+    bad[1] = "not-an-email"
+    lines[9] = ",".join(bad)
+    (folder / "leads.csv").write_text("".join(lines))
+    events = (folder / "events.jsonl").read_text().splitlines(keepends=True)
+    events[2:2] = ["\n"]
+    at = next(i for i, e in enumerate(events) if i > 2 and '"type":"page_viewed"' in e)
+    events[at] = events[at].replace('"time":"', '"time":"not ', 1)
+    (folder / "events.jsonl").write_text("".join(events))
+
+    ours, theirs = native(definition, folder, "skip"), python(definition, folder, "skip")
+    found = [(Path(r.file).name, r.line, r.field) for r in ours.rejects]
+    assert found == [(Path(r.file).name, r.line, r.field) for r in theirs.rejects]
+    assert ("leads.csv", 11, "email") in found  # the row after two skipped lines and a cell over two
+    assert ("events.jsonl", at + 1, "time") in found  # after a blank line
+    assert ours.accepted == theirs.accepted
+    with pytest.raises(DataError) as stopped:
+        native(definition, folder)
+    assert stopped.value.problems[0].line in (at + 1, 11)
+
+
 def test_a_lead_without_an_account_takes_the_last_account_of_its_email_domain(
     definition: Definition, generated: Path, tmp_path: Path
 ) -> None:

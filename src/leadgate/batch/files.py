@@ -16,7 +16,6 @@ from each value's text, exactly as the checks are written.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from leadgate.data.intake import Intake, Reject
 from leadgate.data.read import (
     columns_of,
     csv_header,
+    csv_rows,
     refuse_repeated_columns,
     require_columns,
     vocabulary_columns,
@@ -71,18 +71,28 @@ class _File:
     fast: str  # view: the same columns in file order, without row numbers; typed where that is exact
     columns: list[str]
     offset: int  # a row's number is its rowid in the rows table + offset
+    lines: list[int] | None = None  # the line each row starts on, by its number - offset (None: the number)
+
+    def line(self, row: int) -> int:
+        return self.lines[row - self.offset] if self.lines is not None else row
 
 
-def _csv_problem(path: Path, message: str) -> Problem:
-    """DuckDB's error for a CSV row, in the words and place of the Python readers'."""
-    line = re.search(r"CSV Error on Line: (\d+)", message)
-    width = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
+def _physical_lines(path: Path) -> int:
+    count, last = 0, b"\n"
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def _csv_problem(path: Path, message: str, line: int | None = None, text: str | None = None) -> Problem:
+    """A CSV row DuckDB cannot read: where and why as the Python readers say it (`line`, `text`), else
+    as DuckDB does."""
     hint = "fix the row; `leadgate score --on-error skip` sets such rows aside"
-    if width:
-        text = f"expected {width.group(1)} cells as in the header; got {width.group(2)}"
-    else:
-        text = f"cannot read the row: {message.splitlines()[0]}"
-    return Problem(text, file=str(path), line=int(line.group(1)) if line else None, hint=hint)
+    if text is None:
+        text = f"cannot read the file: {message.splitlines()[0]}"
+    return Problem(text, file=str(path), line=line, hint=hint)
 
 
 def _q(text: str) -> str:
@@ -171,8 +181,9 @@ class FileLoader:
             raw = {c: f"_c[{i + 1}]" for i, c in enumerate(columns)}
             inner = f"SELECT json AS _json, json_extract_string(json, {paths}) AS _c FROM {reader}"
             offset = 1
+            lines = self._lines(path, "jsonl", self._count(reader))
         else:
-            reader = self._csv(path) if kind == "csv" else f"read_parquet({_q(str(path))})"
+            reader, lines = self._csv(path) if kind == "csv" else (f"read_parquet({_q(str(path))})", None)
             described = self.sql.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
             columns = [r[0] for r in described]
             types = {r[0]: r[1] for r in described}
@@ -208,22 +219,48 @@ class FileLoader:
         self.sql.execute(
             f"CREATE OR REPLACE TEMP VIEW {view}_fast AS SELECT {', '.join(fast_cells)} FROM ({inner})"
         )
-        return _File(path, view, f"{view}_fast", columns, offset)
+        return _File(path, view, f"{view}_fast", columns, offset, lines)
 
-    def _csv(self, path: Path) -> str:
+    def _csv(self, path: Path) -> tuple[str, list[int] | None]:
         """A CSV file as DuckDB reads it: the header as Python's reader reads it (each name once), every
-        cell text, no guessing; a row with more or fewer cells than the header stops the run here with
-        its line, as `data.read` reports it (this engine cannot set such a row aside)."""
+        cell text, no guessing; and the line each row starts on, when that is not its place after the
+        header (see `_lines`). A row with more or fewer cells than the header stops the run here with
+        its line, as `data.read` reports it (this engine cannot set such a row aside). A line Python's
+        reader skips as blank, though it holds spaces, DuckDB takes for such a row: then, and only when
+        Python's reader finds no row of the wrong width, DuckDB is told to skip the rows it cannot read."""
         header = csv_header(path)
         refuse_repeated_columns(path, header)
         columns = "{" + ", ".join(f"{_q(h)}: 'VARCHAR'" for h in header) + "}"
         reader = (f"read_csv({_q(str(path))}, header=true, auto_detect=false, delim=',', quote='\"', "
-                  f"escape='\"', columns={columns})")  # fmt: skip
+                  f"escape='\"', columns={columns}")  # fmt: skip
         try:
-            self.sql.execute(f"SELECT count(*) FROM {reader}").fetchall()
+            rows = self._count(f"{reader})")
         except duckdb.Error as exc:
-            raise DataError([_csv_problem(path, str(exc))]) from None
-        return reader
+            lines = []
+            for line, row, _header in csv_rows(path, ()):
+                if "__width__" in row:
+                    raise DataError([_csv_problem(path, str(exc), line, row["__width__"])]) from None
+                lines.append(line)
+            if "Expected Number of Columns" not in str(exc):
+                raise DataError([_csv_problem(path, str(exc))]) from None
+            reader += ", ignore_errors=true"  # Python's reader found every row whole: only blank lines go
+            if self._count(f"{reader})") != len(lines):
+                raise DataError([_csv_problem(path, str(exc))]) from None
+            return f"{reader})", lines
+        return f"{reader})", self._lines(path, "csv", rows)
+
+    def _lines(self, path: Path, kind: str, rows: int) -> list[int] | None:
+        """The line each of the `rows` rows starts on, as the Python readers number them, when a row's
+        line is not simply its place after the header: blank lines skipped, or a quoted cell over several
+        lines. None when it is (the file has one line per row)."""
+        if _physical_lines(path) - (1 if kind == "csv" else 0) == rows:
+            return None
+        if kind == "csv":
+            lines = [line for line, _row, _header in csv_rows(path, ())]
+        else:
+            with path.open("rb") as handle:
+                lines = [n for n, raw in enumerate(handle, start=1) if raw.strip()]
+        return lines if len(lines) == rows else None
 
     def _check_rows(
         self,
@@ -331,7 +368,7 @@ class FileLoader:
                 field_, problem = key, f"{key} '{twice_key}' appears twice"
             if field_ is None or problem is None:  # the fast checks found a problem the checks do not: a bug
                 raise RuntimeError(f"{file.path}, row {row}: the fast checks and the checks disagree")
-            self.intake.reject(str(file.path), int(row), field_, problem, str(raw or ""))
+            self.intake.reject(str(file.path), file.line(int(row)), field_, problem, str(raw or ""))
 
     # -- typed values ---------------------------------------------------------------------------------
 
@@ -597,7 +634,7 @@ class FileLoader:
         fast_source, fast, selected, slot_of = self._events_fast(file, kind, has_properties)
         rows = self._check_rows(
             "events",
-            _File(file.path, file.text, fast_source, file.columns, file.offset),
+            _File(file.path, file.text, fast_source, file.columns, file.offset, file.lines),
             checks,
             f"{self.prefix}events_in2",
             f"{events}_rows",
