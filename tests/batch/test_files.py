@@ -279,10 +279,14 @@ def test_blank_lines_and_cells_over_several_lines_keep_the_line_numbers_of_the_p
     title = lines[3].split(",")
     title[6] = '"Head of\nGrowth"'  # a quoted cell over two lines
     lines[3] = ",".join(title)
-    lines[6:6] = ["\n", "   \n"]  # a blank line, and one Python's reader also skips: spaces only
-    bad = lines[9].split(",")
+    lines[6:6] = [
+        "\n",
+        "   \n",
+        ",,, ,,,,,,,,\n",
+    ]  # blank, spaces only, empty cells: Python's reader skips them
+    bad = lines[10].split(",")
     bad[1] = "not-an-email"
-    lines[9] = ",".join(bad)
+    lines[10] = ",".join(bad)
     (folder / "leads.csv").write_text("".join(lines))
     events = (folder / "events.jsonl").read_text().splitlines(keepends=True)
     events[2:2] = ["\n"]
@@ -293,12 +297,12 @@ def test_blank_lines_and_cells_over_several_lines_keep_the_line_numbers_of_the_p
     ours, theirs = native(definition, folder, "skip"), python(definition, folder, "skip")
     found = [(Path(r.file).name, r.line, r.field) for r in ours.rejects]
     assert found == [(Path(r.file).name, r.line, r.field) for r in theirs.rejects]
-    assert ("leads.csv", 11, "email") in found  # the row after two skipped lines and a cell over two
+    assert ("leads.csv", 12, "email") in found  # the row after three skipped lines and a cell over two
     assert ("events.jsonl", at + 1, "time") in found  # after a blank line
     assert ours.accepted == theirs.accepted
     with pytest.raises(DataError) as stopped:
         native(definition, folder)
-    assert stopped.value.problems[0].line in (at + 1, 11)
+    assert stopped.value.problems[0].line in (at + 1, 12)
 
 
 def test_a_lead_without_an_account_takes_the_last_account_of_its_email_domain(

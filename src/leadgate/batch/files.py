@@ -231,10 +231,15 @@ class FileLoader:
         header = csv_header(path)
         refuse_repeated_columns(path, header)
         columns = "{" + ", ".join(f"{_q(h)}: 'VARCHAR'" for h in header) + "}"
-        reader = (f"read_csv({_q(str(path))}, header=true, auto_detect=false, delim=',', quote='\"', "
-                  f"escape='\"', columns={columns}")  # fmt: skip
+        blank = " AND ".join(f"coalesce(trim({_ident(h)}), '') = ''" for h in header)
+
+        def scan(more: str = "") -> str:  # a row of empty cells is skipped, as Python's reader skips it
+            return (f"(SELECT * FROM read_csv({_q(str(path))}, header=true, auto_detect=false, delim=',', "
+                    f"quote='\"', escape='\"', columns={columns}{more}) WHERE NOT ({blank}))")  # fmt: skip
+
+        reader = scan()
         try:
-            rows = self._count(f"{reader})")
+            rows = self._count(reader)
         except duckdb.Error as exc:
             lines = []
             for line, row, _header in csv_rows(path, ()):
@@ -243,11 +248,11 @@ class FileLoader:
                 lines.append(line)
             if "Expected Number of Columns" not in str(exc):
                 raise DataError([_csv_problem(path, str(exc))]) from None
-            reader += ", ignore_errors=true"  # Python's reader found every row whole: only blank lines go
-            if self._count(f"{reader})") != len(lines):
+            reader = scan(", ignore_errors=true")  # Python's reader found every row whole: blank lines go
+            if self._count(reader) != len(lines):
                 raise DataError([_csv_problem(path, str(exc))]) from None
-            return f"{reader})", lines
-        return f"{reader})", self._lines(path, "csv", rows)
+            return reader, lines
+        return reader, self._lines(path, "csv", rows)
 
     def _lines(self, path: Path, kind: str, rows: int) -> list[int] | None:
         """The line each of the `rows` rows starts on, as the Python readers number them, when a row's
