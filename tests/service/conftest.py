@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -40,6 +41,14 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
 def database_url(request: pytest.FixtureRequest, databases: Databases) -> str:
     """The store of this backend's server (one per backend and test session)."""
     return databases.new(request.param)
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new store of each backend for one test, dropped after it (tests of the store's own parts)."""
+    databases = Databases(tmp_path)
+    yield databases.new(request.param)
+    databases.drop_all()
 
 
 @pytest.fixture

@@ -49,12 +49,11 @@ class Setup:
     def ctx(self, session: Any) -> Context:
         return context_of(session, ensure_workspace(session, "memory"), self.cache, self.clock)
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    databases = Databases(tmp_path)
-    yield databases.new(request.param)
-    databases.drop_all()
+    @property
+    def memory(self) -> LeadMemory:
+        """The writers' memory of this store (write sessions share it)."""
+        found: LeadMemory = self.store.sessions.kw["info"]["leadgate_memory"]
+        return found
 
 
 def setup(url: str) -> Setup:
@@ -128,7 +127,7 @@ def test_the_memory_keeps_leads_between_transactions(url: str) -> None:
     pk = pk_of(s.store, "L1")
     with s.store.transaction() as session:
         ingest.add_events(session, s.ctx(session), [event(1, "L1", 1), event(2, "L1", 3)])
-    memory: LeadMemory = s.store.sessions.kw["info"]["leadgate_memory"]
+    memory = s.memory
     assert memory.lead(pk) is not None and memory.lead(pk).matches.count == 2  # type: ignore[union-attr]
     reads: list[Any] = []
     real = Recall._read
@@ -154,7 +153,7 @@ def test_a_write_by_another_process_sets_the_memory_aside(url: str) -> None:
     s = setup(url)
     with s.store.transaction() as session:
         ingest.add_events(session, s.ctx(session), [event(1, "L1", 1)])
-    memory: LeadMemory = s.store.sessions.kw["info"]["leadgate_memory"]
+    memory = s.memory
     cleared = memory.cleared
     other = open_store(url)  # another server process: its own memory
     s.clock.at += timedelta(minutes=1)
@@ -183,7 +182,7 @@ def test_what_a_savepoint_rolled_back_had_changed_is_read_again(url: str) -> Non
             ingest.add_events(session, ctx, [event(3, "L1", 0.1), event(4, "L1", 0.1)], live=False)
             raise RuntimeError("this write is refused")
         rescore(session, ctx, {pk_of(s.store, "L1")}, "test")
-    memory: LeadMemory = s.store.sessions.kw["info"]["leadgate_memory"]
+    memory = s.memory
     assert memory.lead(pk_of(s.store, "L1")).matches.count == 2  # type: ignore[union-attr]
     assert_stored_scores_are_the_references(s, ["L1"])
     s.store.close()
@@ -196,7 +195,7 @@ def test_a_rolled_back_transaction_leaves_the_memory_true(url: str) -> None:
     with pytest.raises(RuntimeError), s.store.transaction() as session:
         ingest.add_events(session, s.ctx(session), [event(2, "L1", 0.5), event(3, "L3", 0.5)])
         raise RuntimeError("the request fails after the re-score")
-    memory: LeadMemory = s.store.sessions.kw["info"]["leadgate_memory"]
+    memory = s.memory
     found = memory.lead(pk_of(s.store, "L1"))
     assert found is None or found.matches.count == 1
     s.clock.at += timedelta(minutes=1)
@@ -209,7 +208,7 @@ def test_a_rolled_back_transaction_leaves_the_memory_true(url: str) -> None:
 
 def test_least_recently_used_leads_are_dropped_past_the_limit(url: str) -> None:
     s = setup(url)
-    memory: LeadMemory = s.store.sessions.kw["info"]["leadgate_memory"]
+    memory = s.memory
     memory.max_events = 3
     for n, lead_id in enumerate(LEADS):
         s.clock.at += timedelta(minutes=1)
@@ -369,7 +368,7 @@ def test_a_workspaces_settings_are_remembered_until_they_change(url: str) -> Non
         with s.store.transaction() as session:
             ctx = context_by_key(session, workspace_pk, s.cache, s.clock)
             ingest.add_events(session, ctx, [event(next(serial), "L1", 1)])
-        memory: LeadMemory = s.store.sessions.kw["info"]["leadgate_memory"]
+        memory = s.memory
         assert memory.settings(workspace_pk) is not None  # kept for the next transaction
         return (ctx.active.number if ctx.active else None), ctx.unknown_leads
 

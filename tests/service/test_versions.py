@@ -207,22 +207,19 @@ def test_the_cli_publishes_activates_and_compares(
     assert api.get("/v1/leads/L-1").json()["score"]["definition_version"] == 2
 
 
-def test_the_cli_refuses_a_definition_that_does_not_load(workspace: Workspace, tmp_path: Path) -> None:
+def publish_with_the_cli(workspace: Workspace, file: Path, text: str, note: str) -> Any:
+    """`leadgate definitions publish FILE` in process, on the workspace's store; the CliRunner result."""
     from typer.testing import CliRunner
 
     from leadgate.cli.app import app
 
-    (tmp_path / "broken.yaml").write_text(BROKEN, encoding="utf-8")
-    args = [
-        "definitions",
-        "publish",
-        str(tmp_path / "broken.yaml"),
-        "--note",
-        "typo",
-        "--workspace",
-        workspace.name,
-    ]
-    broken = CliRunner().invoke(app, [*args, "--database-url", workspace.store.url])
+    file.write_text(text, encoding="utf-8")
+    args = ["definitions", "publish", str(file), "--note", note, "--workspace", workspace.name]
+    return CliRunner().invoke(app, [*args, "--database-url", workspace.store.url])
+
+
+def test_the_cli_refuses_a_definition_that_does_not_load(workspace: Workspace, tmp_path: Path) -> None:
+    broken = publish_with_the_cli(workspace, tmp_path / "broken.yaml", BROKEN, "typo")
     line = EXAMPLE_TEXT[: EXAMPLE_TEXT.index("account.employees < 50")].count("\n") + 1
     assert broken.exit_code == 3, broken.output
     assert f"broken.yaml:{line}:" in "".join(broken.output.split()), broken.output  # the file, named
@@ -231,21 +228,7 @@ def test_the_cli_refuses_a_definition_that_does_not_load(workspace: Workspace, t
 
 
 def test_the_cli_says_when_a_version_repeats_an_earlier_one(workspace: Workspace, tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    from leadgate.cli.app import app
-
-    (tmp_path / "same.yaml").write_text(EXAMPLE_TEXT, encoding="utf-8")
-    args = [
-        "definitions",
-        "publish",
-        str(tmp_path / "same.yaml"),
-        "--note",
-        "again",
-        "--workspace",
-        workspace.name,
-    ]
-    again = CliRunner().invoke(app, [*args, "--database-url", workspace.store.url])
+    again = publish_with_the_cli(workspace, tmp_path / "same.yaml", EXAMPLE_TEXT, "again")
     assert again.exit_code == 0, again.output
     assert "note: version 2 is the same definition as version 1" in " ".join(again.output.split())
 

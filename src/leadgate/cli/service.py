@@ -88,7 +88,7 @@ def tokens_create(
         )
     print(secret)
     err.print(
-        f"created {'an' if role[0] in 'aeiou' else 'a'} {role} token {name!r} in workspace {workspace!r}; keep it secret, it is not shown again"
+        f"created the token {name!r} with the role {role} in workspace {workspace!r}; keep it secret, it is not shown again"
     )
 
 

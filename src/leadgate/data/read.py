@@ -73,14 +73,7 @@ def csv_rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[
         raise DataError([Problem(f"cannot read the file: {exc.strerror}", file=str(path))]) from None
     with handle:
         reader = csv.reader(handle)
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            raise DataError(
-                [Problem("the file is empty: expected a header row", file=str(path), line=1)]
-            ) from None
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise DataError([Problem(f"cannot read the header: {exc}", file=str(path), line=1)]) from None
+        header = _header(path, reader)
         require_columns(path, header, required)
         refuse_repeated_columns(path, header)
         line = reader.line_num
@@ -108,13 +101,22 @@ def csv_rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[
 def csv_header(path: Path) -> list[str]:
     """A CSV file's header row, as `csv_rows` reads it (a byte-order mark dropped, names trimmed)."""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            header = next(csv.reader(handle), None)
-    except (OSError, csv.Error, UnicodeDecodeError) as exc:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise DataError([Problem(f"cannot read the file: {exc.strerror}", file=str(path))]) from None
+    with handle:
+        return _header(path, csv.reader(handle))
+
+
+def _header(path: Path, reader: Iterator[list[str]]) -> list[str]:
+    try:
+        return [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise DataError(
+            [Problem("the file is empty: expected a header row", file=str(path), line=1)]
+        ) from None
+    except (csv.Error, UnicodeDecodeError) as exc:
         raise DataError([Problem(f"cannot read the header: {exc}", file=str(path), line=1)]) from None
-    if header is None:
-        raise DataError([Problem("the file is empty: expected a header row", file=str(path), line=1)])
-    return [h.strip() for h in header]
 
 
 def refuse_repeated_columns(path: Path, header: list[str]) -> None:

@@ -68,13 +68,6 @@ def fresh_score(store: Store, ctx: Context, pk: int) -> float:
     return len(loaded.events.get("L1", []))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    databases = Databases(tmp_path)
-    request.addfinalizer(databases.drop_all)
-    return databases.new(request.param)
-
-
 def test_write_transactions_have_the_memory_and_readers_do_not(url: str) -> None:
     store = open_store(url)
     with store.transaction() as session:

@@ -5,9 +5,7 @@ JSON, and rows that read back through the models as written. On both backends.""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -24,7 +22,6 @@ from leadgate.service.store.statements import (
     stored_time,
 )
 from leadgate.service.workspace import ensure_workspace
-from service.support import Databases
 
 moments = st.datetimes(
     min_value=datetime(1970, 1, 2), max_value=datetime(2200, 1, 1), timezones=st.sampled_from(
@@ -56,13 +53,6 @@ def test_the_statements_take_the_columns_in_the_models_order() -> None:
     assert STAGE_COLUMNS == (
         "workspace_pk", "lead_pk", "definition_pk", "at", "from_stage", "to_stage", "cause", "reasons",
     )  # fmt: skip
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    databases = Databases(tmp_path)
-    request.addfinalizer(databases.drop_all)
-    return databases.new(request.param)
 
 
 def test_rows_written_by_the_statements_read_back_through_the_models(url: str) -> None:
