@@ -777,6 +777,7 @@ def _floor_store_writes(store: Any, chunks: list[list[dict[str, Any]]], rows: in
     from leadgate.service.store import tables
     from leadgate.service.store.statements import (
         RESCORE_COLUMNS,
+        event_row,
         run_many,
         stored_event_ids,
         stored_json,
@@ -789,8 +790,7 @@ def _floor_store_writes(store: Any, chunks: list[list[dict[str, Any]]], rows: in
     at = stored_time(dialect, datetime.now(UTC))
     prepared = []
     for chunk in chunks:
-        events = [(r["workspace_pk"], r["event_id"], r["lead_pk"], r["type"], stored_time(dialect, r["time"]),
-                   stored_time(dialect, r["received_at"]), stored_json(r["properties"])) for r in chunk]  # fmt: skip
+        events = [event_row(dialect, r) for r in chunk]
         scores, history = [], []
         for pk in {r["lead_pk"] for r in chunk}:
             row = stored[pk]

@@ -149,6 +149,19 @@ def test_the_memory_keeps_leads_between_transactions(url: str) -> None:
     s.store.close()
 
 
+def test_an_event_id_twice_in_a_batch_is_remembered_once(url: str) -> None:
+    s = setup(url)
+    pk = pk_of(s.store, "L1")
+    with s.store.transaction() as session:  # the lead is in the memory now
+        ingest.add_events(session, s.ctx(session), [event(1, "L1", 1)])
+    with s.store.transaction() as session:
+        outcome = ingest.add_events(session, s.ctx(session), [event(2, "L1", 2), event(2, "L1", 2)])
+    assert (outcome.accepted, outcome.duplicates) == (1, 1)
+    assert s.memory.lead(pk).matches.count == 2  # type: ignore[union-attr]  # as the store holds
+    assert_stored_scores_are_the_references(s, ["L1"])
+    s.store.close()
+
+
 def test_a_write_by_another_process_sets_the_memory_aside(url: str) -> None:
     s = setup(url)
     with s.store.transaction() as session:

@@ -35,7 +35,7 @@ from leadgate.service.live import Change, rescore
 from leadgate.service.memory import recall_of
 from leadgate.service.payloads import AccountIn, CallIn, EventIn, LeadIn, ParsedEvent, Refused
 from leadgate.service.store import tables
-from leadgate.service.store.statements import run_many, stored_event_ids, stored_json, stored_time
+from leadgate.service.store.statements import event_row, run_many, stored_event_ids
 from leadgate.service.vocabulary import check_values, stored_form, typed
 from leadgate.service.workspace import Context
 from leadgate.service.writer import Done
@@ -446,7 +446,7 @@ def add_events(
             }
         )
     stored = insert_events(session, rows)
-    _remember_events(session, ctx, rows, stored)
+    _remember_events(session, ctx, stored)
     outcome.accepted = len(stored)
     outcome.duplicates = len(rows) - len(stored)
     outcome.rejected.sort(key=lambda r: r[0])
@@ -454,11 +454,11 @@ def add_events(
         outcome.notes.append(
             f"event types the active definition does not declare, stored and not scored: {', '.join(sorted(undeclared))}"
         )
-    touched = {row["lead_pk"] for row in rows if row["event_id"] in stored}
+    touched = {row["lead_pk"] for row in stored}
     outcome.touched = touched
     if touched:
         if cause is None:
-            first = next(r for r in rows if r["event_id"] in stored)
+            first = stored[0]
             cause = (
                 f"event {first['event_id']} ({first['type']})"
                 if len(stored) == 1
@@ -476,11 +476,12 @@ def replace_path(problem: Problem, prefix: str) -> Problem:
     )
 
 
-def insert_events(session: Session, rows: list[dict[str, Any]]) -> set[str]:
-    """Insert, skipping event ids stored before; the ids inserted now. Write transactions run one at a
-    time, so the ids this finds stored are all there are (the unique index stands behind it)."""
+def insert_events(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert, skipping event ids stored before; the rows inserted now (an id twice in `rows`: its first
+    row). Write transactions run one at a time, so the ids this finds stored are all there are (the
+    unique index stands behind it)."""
     if not rows:
-        return set()
+        return []
     # the same id twice in one batch: the first is stored, the second is a duplicate
     unique: dict[tuple[int, str], dict[str, Any]] = {}
     for row in rows:
@@ -492,26 +493,11 @@ def insert_events(session: Session, rows: list[dict[str, Any]]) -> set[str]:
         stored.update((workspace_pk, i) for i in stored_event_ids(connection, workspace_pk, ids))
     dialect = connection.dialect.name
     fresh = [row for key, row in unique.items() if key not in stored]
-    run_many(
-        connection,
-        "events",
-        [
-            (
-                row["workspace_pk"],
-                row["event_id"],
-                row["lead_pk"],
-                row["type"],
-                stored_time(dialect, row["time"]),
-                stored_time(dialect, row["received_at"]),
-                stored_json(row["properties"]),
-            )
-            for row in fresh
-        ],
-    )
-    return {row["event_id"] for row in fresh}
+    run_many(connection, "events", [event_row(dialect, row) for row in fresh])
+    return fresh
 
 
-def _remember_events(session: Session, ctx: Context, rows: list[dict[str, Any]], stored: set[str]) -> None:
+def _remember_events(session: Session, ctx: Context, stored: list[dict[str, Any]]) -> None:
     """Tell the writers' memory about the events stored (those of the types the definition declares,
     typed as scoring reads them from the store)."""
     recall = recall_of(session)
@@ -520,9 +506,9 @@ def _remember_events(session: Session, ctx: Context, rows: list[dict[str, Any]],
         return
     readers = active.readers.events
     added: dict[int, list[Event]] = {}
-    for row in rows:
+    for row in stored:
         kind = row["type"]
-        if kind in readers and row["event_id"] in stored:
+        if kind in readers:
             event = Event(row["event_id"], "", kind, row["time"], typed(row["properties"], readers[kind]))
             added.setdefault(row["lead_pk"], []).append(event)
     recall.add_events(active, added)

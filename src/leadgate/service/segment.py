@@ -94,8 +94,8 @@ class ApplyMessages:
         return Done(outcome, outcome.causes)
 
 
-def apply(session: Session, ctx: Context, messages: Sequence[Any], live: bool = True) -> SegmentOutcome:
-    """Apply messages (as received, or as `prepare` gives them) in order; consecutive events go to
+def apply(session: Session, ctx: Context, messages: Sequence[Prepared], live: bool = True) -> SegmentOutcome:
+    """Apply messages, as `prepare` gives them, in order; consecutive events go to
     `add_events` together. With `live=False` nothing is re-scored: the leads to re-score are in
     `causes`, for the caller to do before commit."""
     outcome = SegmentOutcome()
@@ -112,7 +112,7 @@ def apply(session: Session, ctx: Context, messages: Sequence[Any], live: bool = 
         outcome.notes += result.notes
         pending.clear()
 
-    for index, (_kind, payload) in enumerate(_prepared(messages)):
+    for index, (_kind, payload) in enumerate(messages):
         if isinstance(payload, Refused):
             outcome.rejected.append((index, list(payload.problems)))
             continue
@@ -155,13 +155,6 @@ def apply(session: Session, ctx: Context, messages: Sequence[Any], live: bool = 
     outcome.rejected.sort(key=lambda r: r[0])
     outcome.notes = list(dict.fromkeys(outcome.notes))
     return outcome
-
-
-def _prepared(messages: Sequence[Any]) -> list[Prepared]:
-    """Messages as `prepare` gives them (given so, or as received)."""
-    if all(isinstance(m, tuple) and len(m) == 2 and isinstance(m[0], str) for m in messages):
-        return list(messages)
-    return prepare(messages)
 
 
 def translate(

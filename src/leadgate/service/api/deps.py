@@ -81,18 +81,7 @@ async def caller(
     token: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     request: Request,
 ) -> Caller:
-    return await _caller_of(svc, token.credentials if token is not None else _basic_user(request))
-
-
-async def authenticate(request: Request) -> Caller:
-    """The caller of a request whose parameters did not validate (see `api.errors`): a request with no
-    valid token is told so (401) before anything about its body."""
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    secret = credentials.strip() if scheme.lower() == "bearer" else _basic_user(request)
-    return await _caller_of(request.app.state.service, secret)
-
-
-async def _caller_of(svc: Service, secret: str | None) -> Caller:
+    secret = token.credentials if token is not None else _basic_user(request)
     if not secret:
         raise Unauthorized("send a token: Authorization: Bearer <token> (or a write key as the Basic user)")
     found = svc.callers.get(secret)
@@ -100,6 +89,12 @@ async def _caller_of(svc: Service, secret: str | None) -> Caller:
         found = await run_in_threadpool(_look_up, svc.store, secret)
         svc.callers.remember(secret, found)
     return found
+
+
+async def authenticate(request: Request) -> Caller:
+    """The caller of a request whose parameters did not validate (see `api.errors`): a request with no
+    valid token is told so (401) before anything about its body."""
+    return await caller(await service(request), await bearer(request), request)
 
 
 def _look_up(store: Store, secret: str) -> Caller:

@@ -128,7 +128,8 @@ def list_leads(
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.execute(query.order_by(order, lead.id).limit(limit).offset(offset)).all()
         items = [lead_view(r[0], r[1], r[2], r[3]) for r in rows]
-        notes = _unknown_filters(svc.context(session, caller), stage, grade) if total == 0 else []
+        filtered = total == 0 and (stage is not None or grade is not None)
+        notes = _unknown_filters(svc.context(session, caller), stage, grade) if filtered else []
     out: dict[str, Any] = {"total": total, "limit": limit, "offset": offset, "leads": items}
     if notes:
         out["notes"] = notes

@@ -69,8 +69,8 @@ async def batch(message: Message, svc: ServiceDep, caller: CallerDep) -> Any:
     svc.check_batch(len(messages), "batch", "messages")
     received = svc.clock()
     sent_at = message.get("sentAt")  # the batch's, for the messages without their own
-    if sent_at is not None:
-        segment.instant(sent_at, "sentAt")  # a bad one refuses the batch (422), not each message
+    if sent_at is not None:  # read once; a bad one refuses the batch (422), not each message
+        sent_at = segment.instant(sent_at, "sentAt")
     prepared = segment.prepare(messages, received=received, sent_at=sent_at)
     outcome = (await svc.write(caller, segment.ApplyMessages(prepared))).value
     if outcome.rejected and not outcome.accepted and not outcome.duplicates:

@@ -32,7 +32,6 @@ class Checkpointer:
     def __init__(self, path: str, interval: float = 0.2) -> None:
         self.path = path
         self.interval = interval
-        self.checkpoints = 0  # how many ran (for tests and /healthz)
         self._wake = threading.Event()
         self._stop = False
         self._thread: threading.Thread | None = None
@@ -72,6 +71,5 @@ class Checkpointer:
     def _checkpoint(self, connection: sqlite3.Connection) -> None:
         try:
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            self.checkpoints += 1
         except sqlite3.Error as exc:  # the next nudge tries again; the backstop bounds the log meanwhile
             log.warning("a background checkpoint of %s failed: %s", self.path, exc)

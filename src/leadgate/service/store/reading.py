@@ -22,6 +22,7 @@ from leadgate.conditions import ValueType
 from leadgate.definition import Definition
 from leadgate.records import Account, Call, Event, Lead
 from leadgate.service.store import tables
+from leadgate.service.store.statements import stored_time
 from leadgate.service.vocabulary import Converters, converters, stored_fields, typed
 
 
@@ -29,7 +30,7 @@ from leadgate.service.vocabulary import Converters, converters, stored_fields, t
 class Loaded:
     leads: dict[int, Lead] = field(default_factory=dict)  # by lead key
     accounts: dict[str, Account] = field(default_factory=dict)  # by account_id
-    events: dict[str, list[Event]] = field(default_factory=dict)  # by lead_id (without an event cache)
+    events: dict[str, list[Event]] = field(default_factory=dict)  # by lead_id
     calls: dict[str, list[Call]] = field(default_factory=dict)  # by lead_id
     unfit: dict[int, list[str]] = field(default_factory=dict)  # fields left out (lead. and account.)
     current: dict[int, tuple[float, str, str]] = field(default_factory=dict)  # stored (score, grade, stage)
@@ -75,7 +76,7 @@ def read_events(
     """(row id, event) per lead key, for events up to `as_of`.
 
     `Event.lead_id` is left empty: events are grouped by lead key, and a lead's id may change (an
-    anonymous lead identified) while its cached events stay."""
+    anonymous lead identified) while the writers' memory keeps its events."""
     rows = (
         session.connection()
         .execute(
@@ -83,7 +84,7 @@ def read_events(
             {
                 "keys": keys,
                 "kinds": kinds,
-                "as_of": _stored_time(session, as_of),
+                "as_of": stored_time(session.get_bind().dialect.name, as_of),
             },
         )
         .all()
@@ -93,9 +94,7 @@ def read_events(
 
 def _typed_events(readers: Readers, rows: Sequence[Any]) -> dict[int, list[tuple[int, Event]]]:
     out: dict[int, list[tuple[int, Event]]] = defaultdict(list)
-    for row_id, lead_pk, event_id, kind, time, props, *_rest in rows:
-        if row_id is None:
-            continue  # the newer read's row for the table's last id alone
+    for row_id, lead_pk, event_id, kind, time, props in rows:
         properties = _json(props) or {}
         out[lead_pk].append(
             (row_id, Event(event_id, "", kind, _aware(time), typed(properties, readers.events[kind])))
@@ -104,13 +103,6 @@ def _typed_events(readers: Readers, rows: Sequence[Any]) -> dict[int, list[tuple
 
 
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)  # the writers' memory keeps future events and calls too
-
-
-def _stored_time(session: Session, moment: datetime) -> datetime | str:
-    """A time as the store compares it: on SQLite, the text SQLAlchemy writes (UTC, microseconds)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return moment
 
 
 def _aware(value: datetime | str) -> datetime:

@@ -10,7 +10,7 @@ and transaction like any other statement. The tests hold each stored form to the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -96,6 +96,12 @@ _SHAPES: dict[str, tuple[Table, tuple[str, ...], str | None]] = {
     "history": (_history, HISTORY_COLUMNS, None),
     "stages": (_stages, STAGE_COLUMNS, None),
 }
+
+
+def event_row(dialect: str, row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """An event (as `ingest` builds it: a dict by column) as the "events" statement takes it."""
+    return (row["workspace_pk"], row["event_id"], row["lead_pk"], row["type"], stored_time(dialect, row["time"]),
+            stored_time(dialect, row["received_at"]), stored_json(row["properties"]))  # fmt: skip
 
 
 def stored_event_ids(connection: Connection, workspace_pk: int, ids: Sequence[str]) -> list[str]:
