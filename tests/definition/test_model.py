@@ -227,23 +227,6 @@ def test_named_lists_of_numbers_are_numbers(build: Build) -> None:
     assert test({"account.employees": 11}, build.as_of) is False
 
 
-def test_rules_by_event_keep_definition_order(build: Build) -> None:
-    definition = build.definition(
-        """
-        vocabulary: {events: {visit: {}, form: {}}}
-        engagement:
-          rules:
-            - {id: v1, event: visit, points: 1}
-            - {id: f1, event: form, points: 1}
-            - {id: v2, event: visit, points: 1}
-        """
-    )
-    assert {e: [r.id for r in rules] for e, rules in definition.rules_by_event.items()} == {
-        "visit": ["v1", "v2"],
-        "form": ["f1"],
-    }
-
-
 def test_an_unquoted_yaml_boolean_in_a_list_or_answer_is_refused_with_advice(build: Build) -> None:
     with pytest.raises(DefinitionError) as caught:
         build.definition("lists: {countries: [SE, NO]}\n")

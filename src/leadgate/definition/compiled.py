@@ -63,13 +63,6 @@ class Definition:
         return self.spec.version or self.fingerprint
 
     @cached_property
-    def rules_by_event(self) -> Mapping[str, tuple[EngagementRule, ...]]:
-        by_event: dict[str, list[EngagementRule]] = {}
-        for rule in self.engagement_rules:
-            by_event.setdefault(rule.event, []).append(rule)
-        return {event: tuple(rules) for event, rules in by_event.items()}
-
-    @cached_property
     def criteria_by_id(self) -> Mapping[str, Criterion]:
         return {c.id: c for c in self.criteria}
 

@@ -72,8 +72,7 @@ def score_lead(
     same events sorted to the rules (see `matches`), which spares testing their conditions again."""
     if matches is None:
         matches = Matches.of(definition, events)
-    ctx = profile_context(lead, account)
-    ctx["persona"] = decide_persona(definition, ctx, as_of)
+    ctx = lead_context(definition, lead, account, as_of)
     engagement = score_engagement(definition, (), as_of, matches)
     if rollups is None and account is not None and definition.rollups:
         rollups = compute_rollups(
@@ -119,8 +118,7 @@ def score_leads(
     members: dict[str, list[Member]] = defaultdict(list)
     for lead in leads:
         account = accounts.get(lead.account_id) if lead.account_id else None
-        ctx = profile_context(lead, account)
-        ctx["persona"] = decide_persona(definition, ctx, as_of)
+        ctx = lead_context(definition, lead, account, as_of)
         matches = matches_of(lead)
         engagement = score_engagement(definition, (), as_of, matches)
         prepared.append((lead, ctx, engagement, matches))

@@ -117,6 +117,7 @@ def rescore_each(session: Session, ctx: Context, causes: Mapping[int, str]) -> d
     # what the roll-ups rules read need of each lead: engagement points, or only its latest event
     # worth points (`engaged_contacts`); a colleague's engagement is scored only when it is re-scored
     totals = any(r.measure == "engagement" for r in definition.rollups if r.id in read)
+    engaged = any(r.measure == "engaged_contacts" for r in definition.rollups if r.id in read)
     contexts: dict[int, dict[str, Any]] = {}
     engagements: dict[int, EngagementResult] = {}
     members: dict[int, list[Member]] = defaultdict(list)
@@ -132,7 +133,9 @@ def rescore_each(session: Session, ctx: Context, causes: Mapping[int, str]) -> d
             members[account.pk].append(
                 Member(contexts[pk], found.total, found.last_positive_at)
                 if found is not None
-                else Member(contexts[pk], 0.0, last_positive_at(definition, now, state.matches))
+                else Member(
+                    contexts[pk], 0.0, last_positive_at(definition, now, state.matches) if engaged else None
+                )
             )
     rollups = {pk: compute_rollups(definition, group, now, read) for pk, group in members.items()}
     by_account = {states[pk].account_pk: cause for pk, cause in causes.items() if pk in states}

@@ -71,7 +71,8 @@ class LeadState:
     matches: Matches  # every event of a declared type, sorted to the rules
     score: tuple[float, str, str] | None  # the stored (score, grade, stage)
     used: tuple[int, dict[str, Any] | None] | None  # the stored score's version key and roll-ups
-    memo: dict[Any, Any] = field(default_factory=dict, compare=False)  # scoring's (see `scoring.memo`)
+    # scoring's memo (see `leadgate.scoring.evaluate.finish`)
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False)
 
 
 class LeadMemory:
@@ -246,13 +247,13 @@ class Recall:
         if missing:
             leads.update(self._read(active, missing, ()))
         accounts: dict[int, AccountState] = {}
-        unknown: list[int] = []
+        unknown: dict[int, None] = {}  # the accounts to read, each once
         for state in list(leads.values()):
-            if state.account_pk is None or state.account_pk in accounts:
+            if state.account_pk is None or state.account_pk in accounts or state.account_pk in unknown:
                 continue
             account = self.account(state.account_pk, definition_pk)
             if account is None or (colleagues and account.members is None):
-                unknown.append(state.account_pk)
+                unknown[state.account_pk] = None
             else:
                 accounts[account.pk] = account
         if unknown:  # read with all its leads (the recall holds them; they are returned as colleagues)
@@ -263,20 +264,21 @@ class Recall:
             assert found is not None, "an account read with its leads"
             accounts[pk] = found
         if colleagues:
-            missing = [
-                m
-                for account in accounts.values()
-                for m in account.members or ()
-                if m not in leads and self.lead(m, definition_pk) is None
-            ]
-            if missing:
-                leads.update(self._read(active, missing, ()))
+            held: dict[int, LeadState] = {}  # the colleagues this transaction or the memory holds
+            missing = []
             for account in accounts.values():
                 for m in account.members or ():
                     if m not in leads:
                         found_lead = self.lead(m, definition_pk)
-                        assert found_lead is not None
-                        leads[m] = found_lead
+                        if found_lead is None:
+                            missing.append(m)
+                        else:
+                            held[m] = found_lead
+            if missing:
+                read = self._read(active, missing, ())
+                assert all(m in read for m in missing)
+                leads.update(read)
+            leads.update(held)  # after those read (the order the leads are scored and stored in)
         return leads, accounts
 
     def _read(
@@ -380,20 +382,7 @@ def _changed(
 ) -> LeadState:
     """The state with other events or another stored score; scoring's memo carries over (nothing it
     holds reads either)."""
-    return LeadState(
-        state.pk,
-        state.workspace_pk,
-        state.definition_pk,
-        state.lead,
-        state.keys,
-        state.account_pk,
-        state.unfit,
-        state.calls,
-        matches,
-        score,
-        used,
-        state.memo,
-    )
+    return replace(state, matches=matches, score=score, used=used)
 
 
 @dataclass(frozen=True)
